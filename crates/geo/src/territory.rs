@@ -1,0 +1,1 @@
+//! Municipi, NIL, point-in-polygon and SVG maps of Milan.
