@@ -1,1 +1,250 @@
-fn main() {}
+//! `mire`: the portal and JSON API of MIRE – Milano in Rete, and its admin commands.
+
+mod seed;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use mire_domain::accounts::{check_new_password, Email, Role};
+use mire_store::accounts::NewUser;
+use mire_store::Db;
+use mire_web::{AppState, Config};
+
+#[derive(Parser)]
+#[command(
+    name = "mire",
+    version,
+    about = "MIRE – Milano in Rete: the alliance portal, JSON API and admin commands"
+)]
+struct Cli {
+    /// Configuration file (defaults < this file < MIRE_* environment variables).
+    #[arg(long, global = true, default_value = "mire.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal and the API (the default).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (or MIRE_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Do not load the demo organisations and accounts into an empty database.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Apply database migrations and the reference data, then exit.
+    Migrate,
+    /// Operator tasks.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Create a confirmed account with a role (coordinator/evaluator in the default alliance,
+    /// other roles in the organisation given with --org).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        org: Option<i64>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Print a new personal API token for the account.
+    Token {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config =
+        Config::load(&cli.config, |k| std::env::var(k).ok()).map_err(anyhow::Error::msg)?;
+    init_logging(&config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(cli.command, config))
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MIRE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url)
+        .await
+        .with_context(|| "cannot open the database")?;
+    db.migrate().await.context("migrations failed")?;
+    seed::reference(&db)
+        .await
+        .context("loading the reference data")?;
+    Ok(db)
+}
+
+async fn run(command: Option<Command>, mut config: Config) -> anyhow::Result<()> {
+    match command.unwrap_or(Command::Serve {
+        listen: None,
+        no_demo: false,
+    }) {
+        Command::Serve { listen, no_demo } => {
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            if no_demo {
+                config.demo = false;
+            }
+            serve(config).await
+        }
+        Command::Migrate => {
+            let db = open(&config).await?;
+            db.close().await;
+            println!("database ready");
+            Ok(())
+        }
+        Command::Admin(admin) => {
+            let db = open(&config).await?;
+            let result = run_admin(&db, admin).await;
+            db.close().await;
+            result
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let db = open(&config).await?;
+    let demo_accounts = if config.demo {
+        seed::demo(&db).await.context("loading the demo data")?
+    } else {
+        None
+    };
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(db.clone(), config);
+    println!("MIRE listening on http://{addr}");
+    if let Some(password) = demo_accounts {
+        println!(
+            "Demo accounts (password \"{password}\"): {}",
+            seed::DEMO_EMAILS.join(", ")
+        );
+    }
+    use std::io::Write;
+    std::io::stdout().flush().ok();
+    let app = mire_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn run_admin(db: &Db, admin: Admin) -> anyhow::Result<()> {
+    match admin {
+        Admin::CreateUser {
+            email,
+            password,
+            role,
+            org,
+            name,
+        } => {
+            let email =
+                Email::parse(&email).map_err(|e| anyhow::anyhow!("email: {}", e.message))?;
+            check_new_password("password", &password)
+                .map_err(|e| anyhow::anyhow!("password: {}", e.message))?;
+            if !role.is_alliance_role() && role != Role::Worker && org.is_none() {
+                bail!("the role {role} is held in an organisation: give --org ID");
+            }
+            if let Some(org) = org {
+                db.organization(org)
+                    .await
+                    .with_context(|| format!("no organisation with id {org}"))?;
+            }
+            let hash =
+                tokio::task::spawn_blocking(move || mire_web::security::hash_password(&password))
+                    .await?;
+            let display =
+                name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("").to_owned());
+            let id = db
+                .create_user(&NewUser {
+                    email: email.as_str(),
+                    password_hash: &hash,
+                    display_name: &display,
+                    locale: "it",
+                    is_demo: false,
+                    verified: true,
+                })
+                .await
+                .map_err(|e| match e {
+                    mire_store::StoreError::Conflict(_) => {
+                        anyhow::anyhow!("an account with this e-mail already exists")
+                    }
+                    e => e.into(),
+                })?;
+            if role.is_alliance_role() {
+                let alliance = db.default_alliance().await?;
+                db.grant_alliance_role(id, alliance.id, role.as_str())
+                    .await?;
+            } else if let Some(org) = org {
+                db.grant_organization_role(id, org, role.as_str()).await?;
+            }
+            println!("{id}");
+            Ok(())
+        }
+        Admin::Token { email, name } => {
+            let email =
+                Email::parse(&email).map_err(|e| anyhow::anyhow!("email: {}", e.message))?;
+            let user = db
+                .user_id_by_email(email.as_str())
+                .await?
+                .context("no account with this e-mail")?;
+            let token = format!("mire_{}", mire_web::security::random_token());
+            let hash = mire_web::security::token_hash(&token);
+            db.create_api_token(user, &name, &hash, &token[..12])
+                .await?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}

@@ -1,1 +1,89 @@
+//! MIRE's portal and JSON API, served by axum. One module per area, each holding its pages
+//! and its API; `request` holds what every handler shares (who is asking, in which language,
+//! with which anti-forgery token).
 
+pub mod accounts;
+pub mod alliance;
+mod api;
+mod assets;
+pub mod config;
+pub mod error;
+pub mod i18n;
+mod mail;
+mod pages;
+mod request;
+pub mod security;
+
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use axum::Router;
+use mire_store::Db;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+use i18n::I18n;
+use security::RateLimiter;
+
+/// The messages of both languages, parsed once.
+pub static I18N: LazyLock<I18n> = LazyLock::new(I18n::new);
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    mailer: mail::Mailer,
+    login_limit: RateLimiter,
+    signup_limit: RateLimiter,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config) -> AppState {
+        let rl = &config.rate_limit;
+        AppState(Arc::new(Inner {
+            login_limit: RateLimiter::new(rl.login_per_15min, Duration::from_secs(15 * 60)),
+            signup_limit: RateLimiter::new(rl.signup_per_hour, Duration::from_secs(3600)),
+            mailer: mail::Mailer::new(config.mail.clone()),
+            db,
+            config,
+        }))
+    }
+}
+
+/// The whole application: pages, API, assets, with the layers every request passes.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(alliance::routes())
+        .merge(accounts::routes())
+        .merge(api::routes())
+        .merge(assets::routes())
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request::identify,
+        ))
+        .layer(axum::middleware::from_fn(request::security_headers))
+        .layer(RequestBodyLimitLayer::new(256 * 1024))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::custom(request::panic_response))
+        .layer(TraceLayer::new_for_http().make_span_with(request::span))
+        .with_state(state)
+}

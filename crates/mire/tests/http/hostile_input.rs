@@ -1,0 +1,1006 @@
+//! Hostile input against every POST endpoint: hundreds of generated bad requests. Each must be
+//! refused with a 4xx and a JSON error carrying a `code` (never a 5xx), and none may change
+//! anything: the organisations, requests, members and tokens are the same afterwards.
+
+use serde_json::{json, Value};
+
+use crate::common::{
+    organization_body, random_vat, wrong_check_digit, Api, Reply, Rng, TestServer, BICOCCA, DUOMO,
+};
+
+/// What a refusal must look like.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// Exactly this status and code.
+    Exactly(u16, &'static str),
+    /// 422 `invalid`, naming this field.
+    Invalid(&'static str),
+    /// A data error: a syntax error (400) or a value of the wrong type or shape (422).
+    BadData,
+    /// Any refusal (4xx) with a JSON code, e.g. for bodies too large to read.
+    Refused,
+}
+
+struct Case {
+    label: String,
+    api: Api,
+    path: String,
+    content_type: Option<String>,
+    body: Vec<u8>,
+    expect: Expect,
+}
+
+/// The cases of one endpoint, built around a valid body.
+struct Endpoint<'a> {
+    api: &'a Api,
+    path: String,
+    valid: Value,
+    cases: &'a mut Vec<Case>,
+}
+
+impl Endpoint<'_> {
+    fn push(
+        &mut self,
+        label: impl Into<String>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        expect: Expect,
+    ) {
+        self.cases.push(Case {
+            label: label.into(),
+            api: self.api.clone(),
+            path: self.path.clone(),
+            content_type: content_type.map(str::to_owned),
+            body,
+            expect,
+        });
+    }
+
+    fn json(&mut self, label: impl Into<String>, body: &Value, expect: Expect) {
+        self.push(
+            label,
+            Some("application/json"),
+            serde_json::to_vec(body).unwrap(),
+            expect,
+        );
+    }
+
+    /// The valid body with `field` set to `value`.
+    fn with(&mut self, field: &str, value: Value, expect: Expect) {
+        let mut body = self.valid.clone();
+        let label = format!("{field} = {}", short(&value.to_string()));
+        body[field] = value;
+        self.json(label, &body, expect);
+    }
+
+    /// The valid body without `field`.
+    fn without(&mut self, field: &str, expect: Expect) {
+        let mut body = self.valid.clone();
+        body.as_object_mut().unwrap().remove(field);
+        self.json(format!("{field} missing"), &body, expect);
+    }
+
+    /// Values of the wrong JSON type for a field that takes a string.
+    fn wrong_types_for_text(&mut self, field: &str, null_is_missing: bool) {
+        let mut values = vec![
+            json!(12345),
+            json!(-1),
+            json!(true),
+            json!([]),
+            json!(["x"]),
+            json!({}),
+            json!({"$ne": ""}),
+            json!(1e308),
+        ];
+        if !null_is_missing {
+            values.push(Value::Null);
+        }
+        for v in values {
+            self.with(field, v, Expect::BadData);
+        }
+    }
+
+    /// The body every endpoint must refuse whatever its fields: broken JSON, other encodings,
+    /// other content types, random bytes.
+    fn broken_bodies(&mut self, rng: &mut Rng) {
+        let valid = serde_json::to_string(&self.valid).unwrap();
+        // Every strict prefix of a JSON object is malformed; a sample of lengths.
+        let step = (valid.len() / 25).max(1);
+        for cut in (0..valid.len()).step_by(step) {
+            if valid.is_char_boundary(cut) {
+                self.push(
+                    format!("truncated at {cut}"),
+                    Some("application/json"),
+                    valid[..cut].as_bytes().to_vec(),
+                    Expect::Exactly(400, "bad_request"),
+                );
+            }
+        }
+        let malformed: Vec<(&str, Vec<u8>)> = vec![
+            ("single quotes", valid.replace('"', "'").into_bytes()),
+            (
+                "trailing comma",
+                format!("{},}}", &valid[..valid.len() - 1]).into_bytes(),
+            ),
+            ("comment", format!("/* x */{valid}").into_bytes()),
+            ("two objects", format!("{valid}{valid}").into_bytes()),
+            ("missing value", b"{\"name\": }".to_vec()),
+            (
+                "NaN literal",
+                valid.replacen(':', ":NaN,\"x\":", 1).into_bytes(),
+            ),
+            ("unclosed string", b"{\"name\": \"abc".to_vec()),
+            ("deep nesting", "[".repeat(100_000).into_bytes()),
+            ("invalid UTF-8", vec![0xff, 0xfe, 0xfd, b'{', b'}']),
+            ("invalid UTF-8 in a string", {
+                let mut b = b"{\"name\": \"".to_vec();
+                b.extend_from_slice(&[0xc3, 0x28, 0xa0, 0xa1]);
+                b.extend_from_slice(b"\"}");
+                b
+            }),
+            (
+                "lone surrogate escape",
+                valid.replacen(":\"", ":\"\\ud800", 1).into_bytes(),
+            ),
+            (
+                "UTF-16 body",
+                valid.encode_utf16().flat_map(|u| u.to_le_bytes()).collect(),
+            ),
+            ("NUL bytes", vec![0u8; 64]),
+            ("number out of range", b"{\"x\": 1e400}".to_vec()),
+        ];
+        for (label, body) in malformed {
+            self.push(
+                label,
+                Some("application/json"),
+                body,
+                Expect::Exactly(400, "bad_request"),
+            );
+        }
+        // Well-formed JSON of the wrong shape.
+        for (label, body) in [
+            ("null", "null"),
+            ("array", "[]"),
+            ("string", "\"x\""),
+            ("number", "42"),
+            ("nested", "{\"data\": {}}"),
+        ] {
+            self.push(
+                format!("JSON {label}"),
+                Some("application/json"),
+                body.as_bytes().to_vec(),
+                Expect::BadData,
+            );
+        }
+        self.push(
+            "empty body",
+            Some("application/json"),
+            Vec::new(),
+            Expect::Exactly(400, "bad_request"),
+        );
+        self.push(
+            "a few MB",
+            Some("application/json"),
+            format!("{{\"name\": \"{}\"}}", "a".repeat(4 << 20)).into_bytes(),
+            Expect::Refused,
+        );
+
+        // The valid body under another content type: never read as JSON.
+        let form: String = self
+            .valid
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let unsupported = Expect::Exactly(415, "unsupported_media_type");
+        self.push(
+            "no content type",
+            None,
+            valid.clone().into_bytes(),
+            unsupported,
+        );
+        for ct in [
+            "text/plain",
+            "text/html",
+            "application/xml",
+            "application/jsonp",
+            "text/json",
+            "multipart/form-data; boundary=x",
+            "application/octet-stream",
+        ] {
+            self.push(
+                format!("content type {ct}"),
+                Some(ct),
+                valid.clone().into_bytes(),
+                unsupported,
+            );
+        }
+        self.push(
+            "form body",
+            Some("application/x-www-form-urlencoded"),
+            form.into_bytes(),
+            unsupported,
+        );
+
+        // Random bytes and random printable text.
+        for i in 0..20 {
+            let n = 1 + rng.below(300) as usize;
+            let mut bytes = rng.bytes(n);
+            if i % 2 == 0 {
+                for b in &mut bytes {
+                    *b = b' ' + (*b % 95);
+                }
+            }
+            if bytes.first() == Some(&b'{') {
+                bytes[0] = b'x';
+            }
+            self.push(
+                format!("random bytes #{i}"),
+                Some("application/json"),
+                bytes,
+                Expect::BadData,
+            );
+        }
+    }
+}
+
+fn short(s: &str) -> String {
+    if s.chars().count() > 60 {
+        format!(
+            "{}… ({} chars)",
+            s.chars().take(60).collect::<String>(),
+            s.chars().count()
+        )
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Text values no required field may accept: blank, or far too long.
+fn blank_or_huge() -> Vec<Value> {
+    vec![
+        json!(""),
+        json!("   "),
+        json!("\t\n\r"),
+        json!("a".repeat(10_000)),
+        json!("è".repeat(10_000)),
+        json!("🍕".repeat(3_000)),
+    ]
+}
+
+/// Checks one reply against its expectation; returns a description of the problem, if any.
+fn judge(case: &Case, reply: &Reply) -> Option<String> {
+    if reply.status >= 500 {
+        return Some("server error".into());
+    }
+    if reply.status < 400 {
+        return Some("accepted".into());
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&reply.body) else {
+        return Some("the error is not JSON".into());
+    };
+    let code = body["code"].as_str().unwrap_or_default();
+    if code.is_empty() {
+        return Some("the error has no code".into());
+    }
+    if body["message"].as_str().is_none_or(|m| m.trim().is_empty()) {
+        return Some("the error has no message".into());
+    }
+    let codes_match = matches!(
+        (reply.status, code),
+        (400, "bad_request")
+            | (401, "unauthenticated")
+            | (403, "forbidden")
+            | (404, "not_found")
+            | (415, "unsupported_media_type")
+            | (422, "invalid")
+    ) || !matches!(reply.status, 400 | 401 | 403 | 404 | 415 | 422);
+    if !codes_match {
+        return Some(format!("status {} with code {code}", reply.status));
+    }
+    match case.expect {
+        Expect::Exactly(status, want) if reply.status != status || code != want => {
+            Some(format!("expected {status} {want}"))
+        }
+        Expect::Invalid(field) => {
+            let named = body["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|f| f["field"] == field);
+            if reply.status != 422 || !named {
+                Some(format!("expected 422 invalid naming {field}"))
+            } else {
+                None
+            }
+        }
+        Expect::BadData if !matches!(reply.status, 400 | 422) => Some("expected 400 or 422".into()),
+        _ => None,
+    }
+}
+
+async fn run(cases: Vec<Case>) -> usize {
+    let total = cases.len();
+    let mut problems = Vec::new();
+    for case in cases {
+        let reply = case
+            .api
+            .send(
+                "POST",
+                &case.path,
+                case.content_type.as_deref(),
+                case.body.clone(),
+            )
+            .await;
+        if let Some(problem) = judge(&case, &reply) {
+            problems.push(format!("[{}] {problem}\n{reply}", case.label));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} of {total} hostile requests were mishandled; the first ones:\n\n{}",
+        problems.len(),
+        problems
+            .iter()
+            .take(25)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+    total
+}
+
+/// Drops what legitimately changes with every request (when a token was last used).
+fn without_volatile(mut v: Value) -> Value {
+    match &mut v {
+        Value::Object(map) => {
+            map.remove("last_used_at");
+            for (_, x) in map.iter_mut() {
+                *x = without_volatile(x.take());
+            }
+        }
+        Value::Array(items) => {
+            for x in items.iter_mut() {
+                *x = without_volatile(x.take());
+            }
+        }
+        _ => {}
+    }
+    v
+}
+
+/// Everything a hostile request could have changed, as the API shows it.
+async fn snapshot(coordinator: &Api, users: &[&Api]) -> Value {
+    let mut tokens = Vec::new();
+    for api in users {
+        tokens.push(api.get("/api/v1/me/tokens").await.expect(200));
+        tokens.push(api.get("/api/v1/me").await.expect(200));
+    }
+    let mut orgs = Vec::new();
+    for org in coordinator.organizations().await {
+        orgs.push(
+            coordinator
+                .get(&format!("/api/v1/organizations/{}", org["id"]))
+                .await
+                .expect(200),
+        );
+    }
+    without_volatile(json!({
+        "organizations": orgs,
+        "requests": coordinator.membership_requests().await,
+        "members": coordinator.members("").await,
+        "tokens": tokens,
+    }))
+}
+
+#[tokio::test]
+async fn hostile_input_is_refused_and_changes_nothing() {
+    let server = TestServer::start();
+    let mut rng = Rng::new();
+    let coordinator = server.coordinator();
+    let alice = server.person();
+    let bob = server.person();
+    let alice_org = alice
+        .api
+        .create_organization(&organization_body(&mut rng, "company", DUOMO))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let bob_org = bob
+        .api
+        .create_organization(&organization_body(&mut rng, "company", BICOCCA))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let bob_request = bob.api.request_membership(bob_org, &["coworking"]).await["id"]
+        .as_i64()
+        .unwrap();
+    let bob_token = bob
+        .api
+        .post("/api/v1/me/tokens", &json!({"name": "di Bob"}))
+        .await
+        .expect(201)["id"]
+        .as_i64()
+        .unwrap();
+
+    let before = snapshot(&coordinator.api, &[&alice.api, &bob.api]).await;
+    let mut cases = Vec::new();
+
+    // POST /api/v1/organizations, as a signed-in person (so the body is what gets judged).
+    {
+        let mut e = Endpoint {
+            api: &alice.api,
+            path: "/api/v1/organizations".into(),
+            valid: organization_body(&mut rng, "company", DUOMO),
+            cases: &mut cases,
+        };
+        for v in blank_or_huge() {
+            e.with("name", v.clone(), Expect::Invalid("name"));
+            e.with("address", v, Expect::Invalid("address"));
+        }
+        e.with("name", json!("n".repeat(201)), Expect::Invalid("name"));
+        e.with(
+            "sector",
+            json!("s".repeat(10_000)),
+            Expect::Invalid("sector"),
+        );
+        e.with("sector", json!("s".repeat(121)), Expect::Invalid("sector"));
+        e.with(
+            "address",
+            json!("a".repeat(301)),
+            Expect::Invalid("address"),
+        );
+        for kind in [
+            "",
+            "Company",
+            "COMPANY",
+            "compan",
+            "public body",
+            "company; DROP TABLE organizations",
+            "<b>company</b>",
+            "company\u{0}",
+            "k".repeat(10_000).as_str(),
+        ] {
+            e.with("kind", json!(kind), Expect::Invalid("kind"));
+        }
+        let vat = random_vat(&mut rng);
+        let mut tax_codes = vec![
+            "".to_owned(),
+            "   ".to_owned(),
+            wrong_check_digit(&vat),
+            format!("IT{}", wrong_check_digit(&vat)),
+            vat[..10].to_owned(),
+            format!("{vat}0"),
+            format!("{} {}", &vat[..5], &vat[5..]),
+            "ABCDEFGHIJK".to_owned(),
+            "RSSMRA85T10A562T".to_owned(),
+            "RSSMRA85T10A56".to_owned(),
+            "'; DROP TABLE organizations; --".to_owned(),
+            "' OR '1'='1".to_owned(),
+            "<script>alert(1)</script>".to_owned(),
+            "１２３４５６７８９０３".to_owned(),
+            "1".repeat(10_000),
+        ];
+        for _ in 0..10 {
+            tax_codes.push(wrong_check_digit(&random_vat(&mut rng)));
+        }
+        for code in tax_codes {
+            e.with("tax_code", json!(code), Expect::Invalid("tax_code"));
+        }
+        for size in ["", "huge", "MICRO", "<script>", "s".repeat(10_000).as_str()] {
+            e.with("size_class", json!(size), Expect::Invalid("size_class"));
+        }
+        e.without("size_class", Expect::Invalid("size_class"));
+        for (lat, lon) in [
+            (91.0, 9.19),
+            (-91.0, 9.19),
+            (45.46, 181.0),
+            (45.46, -181.0),
+            (0.0, 0.0),
+            (1e308, 9.19),
+            (-1e308, 9.19),
+            (45.4642, 1e308),
+            (45.5845, 9.2744),
+            (41.9, 12.5),
+        ] {
+            let mut body = e.valid.clone();
+            body["lat"] = json!(lat);
+            body["lon"] = json!(lon);
+            e.json(
+                format!("lat {lat}, lon {lon}"),
+                &body,
+                Expect::Invalid("lat"),
+            );
+        }
+        e.with("lat", Value::Null, Expect::Invalid("lat"));
+        e.without("lat", Expect::Invalid("lat"));
+        for field in ["name", "kind", "tax_code", "address"] {
+            e.without(field, Expect::BadData);
+            e.wrong_types_for_text(field, false);
+        }
+        e.wrong_types_for_text("size_class", false);
+        e.wrong_types_for_text("sector", true);
+        for field in ["lat", "lon"] {
+            for v in [
+                json!("abc"),
+                json!(true),
+                json!([]),
+                json!({}),
+                json!([45.46, 9.19]),
+                json!("45.46; DROP TABLE x"),
+            ] {
+                e.with(field, v, Expect::BadData);
+            }
+        }
+        for raw in ["1e400", "-1e400", "123456789012345678901234567890e300"] {
+            let body = serde_json::to_string(&e.valid).unwrap();
+            let lat = format!("{}", e.valid["lat"]);
+            let body = body.replacen(&lat, raw, 1);
+            e.push(
+                format!("lat {raw}"),
+                Some("application/json"),
+                body.into_bytes(),
+                Expect::Exactly(400, "bad_request"),
+            );
+        }
+        e.broken_bodies(&mut rng);
+    }
+
+    // POST /api/v1/alliance/membership-requests, as Alice (her organisation has no request yet).
+    {
+        let valid = json!({"organization_id": alice_org, "message": "Vorremmo aderire", "action_lines": ["coworking"]});
+        let mut e = Endpoint {
+            api: &alice.api,
+            path: "/api/v1/alliance/membership-requests".into(),
+            valid,
+            cases: &mut cases,
+        };
+        e.with(
+            "organization_id",
+            json!(bob_org),
+            Expect::Exactly(403, "forbidden"),
+        );
+        for unknown in [
+            json!(alice_org + 1_000_000),
+            json!(0),
+            json!(-1),
+            json!(-alice_org),
+            json!(i64::MAX),
+            json!(i64::MIN),
+        ] {
+            e.with("organization_id", unknown, Expect::Refused);
+        }
+        for v in [
+            json!("abc"),
+            json!(null),
+            json!(true),
+            json!([]),
+            json!({}),
+            json!(1.5),
+            json!(1e308),
+            json!([alice_org]),
+            json!(format!("{alice_org} OR 1=1")),
+        ] {
+            e.with("organization_id", v, Expect::BadData);
+        }
+        let huge_id = serde_json::to_string(&e.valid).unwrap().replacen(
+            &alice_org.to_string(),
+            "9223372036854775808",
+            1,
+        );
+        e.push(
+            "organization_id beyond i64",
+            Some("application/json"),
+            huge_id.into_bytes(),
+            Expect::BadData,
+        );
+        let huger = serde_json::to_string(&e.valid).unwrap().replacen(
+            &alice_org.to_string(),
+            &"9".repeat(400),
+            1,
+        );
+        e.push(
+            "organization_id of 400 digits",
+            Some("application/json"),
+            huger.into_bytes(),
+            Expect::BadData,
+        );
+        e.without("organization_id", Expect::BadData);
+        e.with(
+            "message",
+            json!("m".repeat(10_000)),
+            Expect::Invalid("message"),
+        );
+        for v in [json!(123), json!([]), json!({}), json!(true)] {
+            e.with("message", v, Expect::BadData);
+        }
+        for lines in [
+            json!(["nessuna"]),
+            json!(["<script>"]),
+            json!(["coworking'; DROP TABLE membership_requests; --"]),
+            json!(["COWORKING"]),
+            json!(["coworking", "inventata"]),
+            json!(vec!["x"; 10_000]),
+        ] {
+            e.with("action_lines", lines, Expect::Invalid("action_lines"));
+        }
+        for v in [
+            json!("coworking"),
+            json!([1, 2]),
+            json!([null]),
+            json!([["coworking"]]),
+            json!({"coworking": true}),
+            json!(7),
+        ] {
+            e.with("action_lines", v, Expect::BadData);
+        }
+        e.broken_bodies(&mut rng);
+    }
+
+    // Decisions on Bob's pending request, as a coordinator.
+    let decision_paths = |what: &str| -> Vec<(String, Expect)> {
+        let mut paths = vec![
+            (
+                format!(
+                    "/api/v1/alliance/membership-requests/{}/{what}",
+                    bob_request + 1_000_000
+                ),
+                Expect::Exactly(404, "not_found"),
+            ),
+            (
+                format!("/api/v1/alliance/membership-requests/{}/{what}", i64::MAX),
+                Expect::Exactly(404, "not_found"),
+            ),
+        ];
+        for weird in [
+            "0",
+            "-1",
+            "abc",
+            "1.5",
+            "9223372036854775808",
+            "99999999999999999999999999",
+            "%00",
+            "%27%20OR%201%3D1",
+            "1%3BDROP%20TABLE%20x",
+            "%3Cscript%3E",
+            "1e3",
+            "%20",
+        ] {
+            paths.push((
+                format!("/api/v1/alliance/membership-requests/{weird}/{what}"),
+                Expect::Refused,
+            ));
+        }
+        paths
+    };
+    {
+        let valid = json!({"role": "partner"});
+        let mut e = Endpoint {
+            api: &coordinator.api,
+            path: format!("/api/v1/alliance/membership-requests/{bob_request}/approve"),
+            valid,
+            cases: &mut cases,
+        };
+        for role in [
+            "",
+            "  ",
+            "admin",
+            "coordinator",
+            "LEAD_PARTNER",
+            "lead partner",
+            "<script>",
+            "partner'; --",
+            "r".repeat(10_000).as_str(),
+        ] {
+            e.with("role", json!(role), Expect::Invalid("role"));
+        }
+        e.wrong_types_for_text("role", false);
+        e.without("role", Expect::BadData);
+        e.broken_bodies(&mut rng);
+        for (path, expect) in decision_paths("approve") {
+            e.path = path.clone();
+            e.json(
+                format!("approve at {path}"),
+                &json!({"role": "partner"}),
+                expect,
+            );
+        }
+    }
+    {
+        let valid = json!({"reason": "Fuori territorio"});
+        let mut e = Endpoint {
+            api: &coordinator.api,
+            path: format!("/api/v1/alliance/membership-requests/{bob_request}/reject"),
+            valid,
+            cases: &mut cases,
+        };
+        for v in blank_or_huge() {
+            e.with("reason", v, Expect::Invalid("reason"));
+        }
+        e.wrong_types_for_text("reason", false);
+        e.without("reason", Expect::BadData);
+        e.broken_bodies(&mut rng);
+        for (path, expect) in decision_paths("reject") {
+            e.path = path.clone();
+            e.json(format!("reject at {path}"), &json!({"reason": "x"}), expect);
+        }
+    }
+    // Other people's records: Alice deciding on Bob's request, or on it through her own token.
+    {
+        let mut e = Endpoint {
+            api: &alice.api,
+            path: format!("/api/v1/alliance/membership-requests/{bob_request}/approve"),
+            valid: json!({"role": "lead_partner"}),
+            cases: &mut cases,
+        };
+        e.json(
+            "a representative approving",
+            &json!({"role": "lead_partner"}),
+            Expect::Exactly(403, "forbidden"),
+        );
+        e.path = format!("/api/v1/alliance/membership-requests/{bob_request}/reject");
+        e.json(
+            "a representative rejecting",
+            &json!({"reason": "concorrenza"}),
+            Expect::Exactly(403, "forbidden"),
+        );
+    }
+
+    // POST /api/v1/me/tokens, as Alice.
+    {
+        let mut e = Endpoint {
+            api: &alice.api,
+            path: "/api/v1/me/tokens".into(),
+            valid: json!({"name": "script"}),
+            cases: &mut cases,
+        };
+        for v in blank_or_huge() {
+            e.with("name", v, Expect::Invalid("name"));
+        }
+        e.wrong_types_for_text("name", false);
+        e.without("name", Expect::BadData);
+        e.broken_bodies(&mut rng);
+    }
+
+    // Every endpoint without a valid token.
+    let anonymous = server.api(None);
+    let forged = server.api(Some("mire_0000000000000000000000000000000000000000"));
+    let bodies = [
+        (
+            "/api/v1/organizations".to_owned(),
+            organization_body(&mut rng, "company", DUOMO),
+        ),
+        (
+            "/api/v1/alliance/membership-requests".to_owned(),
+            json!({"organization_id": bob_org, "message": "x", "action_lines": ["coworking"]}),
+        ),
+        (
+            format!("/api/v1/alliance/membership-requests/{bob_request}/approve"),
+            json!({"role": "member"}),
+        ),
+        (
+            format!("/api/v1/alliance/membership-requests/{bob_request}/reject"),
+            json!({"reason": "x"}),
+        ),
+        ("/api/v1/me/tokens".to_owned(), json!({"name": "x"})),
+    ];
+    for api in [&anonymous, &forged] {
+        for (path, body) in &bodies {
+            cases.push(Case {
+                label: format!("no valid token on {path}"),
+                api: api.clone(),
+                path: path.clone(),
+                content_type: Some("application/json".into()),
+                body: serde_json::to_vec(body).unwrap(),
+                expect: Expect::Exactly(401, "unauthenticated"),
+            });
+        }
+    }
+
+    let total = run(cases).await;
+    assert!(total >= 300, "only {total} hostile requests were generated");
+    eprintln!("{total} hostile requests refused");
+
+    // Refused deletions of other people's tokens, with hostile ids.
+    for id in [
+        bob_token.to_string(),
+        "-1".into(),
+        "0".into(),
+        "abc".into(),
+        "9223372036854775808".into(),
+        "%27".into(),
+    ] {
+        let reply = alice.api.delete(&format!("/api/v1/me/tokens/{id}")).await;
+        assert!(matches!(reply.status, 400 | 403 | 404), "{reply}");
+        assert!(reply.json()["code"].is_string(), "{reply}");
+    }
+
+    let after = snapshot(&coordinator.api, &[&alice.api, &bob.api]).await;
+    assert_eq!(before, after, "hostile requests changed the data");
+    let still = after["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == bob_request)
+        .cloned()
+        .unwrap();
+    assert_eq!(still["status"], "pending");
+}
+
+#[tokio::test]
+async fn hostile_filters_and_ids_on_reads_are_refused_cleanly() {
+    let server = TestServer::start();
+    let mut rng = Rng::new();
+    let coordinator = server.coordinator();
+    let alice = server.person();
+    let org = alice
+        .api
+        .create_organization(&organization_body(&mut rng, "company", DUOMO))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let request = alice.api.request_membership(org, &["coworking"]).await["id"]
+        .as_i64()
+        .unwrap();
+    coordinator
+        .api
+        .post(
+            &format!("/api/v1/alliance/membership-requests/{request}/approve"),
+            &json!({"role": "member"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(alice.api.members("").await.len(), 1);
+
+    // (query, whether it can only match nothing when it is answered at all)
+    let queries = [
+        ("kind=<script>", true),
+        ("kind=company'--", true),
+        ("kind=company%27%20OR%20%271%27%3D%271", true),
+        ("municipio=abc", true),
+        ("municipio=-1", true),
+        ("municipio=99999999999999999999", true),
+        ("municipio=1e3", true),
+        ("municipio=1%20OR%201%3D1", true),
+        ("action_line=%00", true),
+        ("action_line='; DROP TABLE alliance_members; --", true),
+        ("action_line=coworking%27%20OR%20%271%27%3D%271", true),
+        ("municipio=%F0%28%8C%BC", true),
+        ("kind=&municipio=&action_line=", false),
+        ("kind=company&kind=other", false),
+        ("unknown=1", false),
+    ];
+    let mut problems = Vec::new();
+    let mut paths: Vec<(String, bool)> = queries
+        .iter()
+        .map(|(q, empty)| (format!("/api/v1/alliance/members?{q}"), *empty))
+        .collect();
+    for id in [
+        "0",
+        "-1",
+        "abc",
+        "1.5",
+        "9223372036854775808",
+        "%27%20OR%201%3D1",
+        "%00",
+        "1e3",
+        &format!("{org}%20OR%201%3D1"),
+    ] {
+        paths.push((format!("/api/v1/organizations/{id}"), false));
+    }
+    for (path, must_be_empty) in &paths {
+        let reply = alice.api.get(path).await;
+        let json_ok = serde_json::from_slice::<Value>(&reply.body)
+            .is_ok_and(|v| reply.status < 400 || v["code"].is_string());
+        if reply.status >= 500 || !json_ok {
+            problems.push(format!("not a clean answer:\n{reply}"));
+            continue;
+        }
+        if path.starts_with("/api/v1/organizations/") && reply.status != 404 && reply.status != 400
+        {
+            problems.push(format!(
+                "an id that is not an organisation's was answered:\n{reply}"
+            ));
+        }
+        if reply.status == 200
+            && *must_be_empty
+            && reply.json()["items"]
+                .as_array()
+                .is_none_or(|i| !i.is_empty())
+        {
+            problems.push(format!("an impossible filter matched members:\n{reply}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    assert_eq!(
+        alice.api.members("").await.len(),
+        1,
+        "the member is still there"
+    );
+}
+
+#[tokio::test]
+async fn hostile_form_input_never_breaks_the_pages() {
+    let server = TestServer::start();
+    let long = "x".repeat(10_000);
+    let values = [
+        "",
+        "   ",
+        long.as_str(),
+        "<script>alert(1)</script>",
+        "' OR '1'='1' --",
+        "\u{0}",
+        "a@",
+        "@b.it",
+        "a@b",
+        "a b@c.it",
+        "è@città.it",
+        "\u{202e}moc.elpmaxe@a",
+    ];
+    let mut problems = Vec::new();
+    for v in values {
+        for (path, fields) in [
+            (
+                "/registrati",
+                vec![("display_name", v), ("email", v), ("password", v)],
+            ),
+            (
+                "/registrati",
+                vec![
+                    ("display_name", "Nome"),
+                    ("email", v),
+                    ("password", "una-password-lunga"),
+                ],
+            ),
+            ("/accedi", vec![("email", v), ("password", v)]),
+        ] {
+            // A new browser each time, so that a sign-up that succeeds does not change the next.
+            let web = server.web();
+            let csrf = web.csrf(path).await;
+            let mut fields = fields.clone();
+            fields.push(("csrf", &csrf));
+            let reply = web.post_form(path, &fields).await;
+            if reply.status >= 500 {
+                problems.push(reply.to_string());
+            }
+            if reply.status == 200 && reply.text().contains("<script>alert(1)</script>") {
+                problems.push(format!("the page echoes markup unescaped:\n{reply}"));
+            }
+        }
+    }
+    // Broken bodies and other content types.
+    for (ct, body) in [
+        (
+            "application/x-www-form-urlencoded",
+            vec![0xff, 0xfe, b'=', 0x80],
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"%%%%=%zz&email".to_vec(),
+        ),
+        ("application/json", b"{\"email\": \"a@b.it\"}".to_vec()),
+        ("text/plain", b"email=a@b.it".to_vec()),
+        (
+            "multipart/form-data; boundary=zzz",
+            b"--zzz\r\nbroken".to_vec(),
+        ),
+    ] {
+        for path in ["/accedi", "/registrati", "/esci"] {
+            let api = Api::new(&server.url, None);
+            let reply = api.send("POST", path, Some(ct), body.clone()).await;
+            if reply.status >= 500 || reply.status < 400 {
+                problems.push(reply.to_string());
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}

@@ -1,0 +1,15 @@
+//! HTTP integration tests: the real `mire` binary, started per test on a database of its own
+//! (SQLite by default; PostgreSQL when `MIRE_TEST_DATABASE` is set, as `cargo xtask test`
+//! does), driven over HTTP as an API client or a browser would.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod authorization;
+mod cli;
+mod health;
+mod hostile_input;
+mod membership;
+mod pages;
+mod rate_limit;
+mod tokens;
