@@ -112,7 +112,7 @@ fn milan_model(c: &mut Criterion) {
 
 /// A square grid of streets `spacing_m` apart around Milan's centre.
 fn synthetic_city(side: u32, spacing_m: f64) -> StreetNetwork {
-    let (lat0, lon0) = (45.40, 9.08);
+    let (lat0, lon0) = (45.40f64, 9.08f64);
     let per_lon = 111_195.08 * lat0.to_radians().cos();
     let points: Vec<LatLon> = (0..side * side)
         .map(|i| {

@@ -90,7 +90,14 @@ fn the_city_has_88_nil_and_its_2024_residents() {
     let city = milan().city();
     assert_eq!(city.nils().len(), 88);
     assert_eq!(city.residents(), 1_407_044);
-    assert!(city.nils().iter().all(|n| !n.samples.is_empty()));
+    for nil in city.nils() {
+        assert!(!nil.samples.is_empty());
+        assert!(
+            nil.samples.iter().all(|s| city.locate(*s).is_some()),
+            "NIL {} has a sample outside the city",
+            nil.id
+        );
+    }
 }
 
 #[test]

@@ -59,6 +59,23 @@ enum Admin {
         org: Option<i64>,
         #[arg(long)]
         name: Option<String>,
+        /// The alliance (slug) of a coordinator or evaluator; the first alliance if omitted.
+        #[arg(long)]
+        alliance: Option<String>,
+    },
+    /// Host another alliance (one installation can serve several territorial networks).
+    CreateAlliance {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// The territory it covers, in words (e.g. "Comune di Bergamo").
+        #[arg(long)]
+        territory: String,
+        #[arg(long, default_value = "")]
+        summary_it: String,
+        #[arg(long, default_value = "")]
+        summary_en: String,
     },
     /// Print a new personal API token for the account.
     Token {
@@ -188,6 +205,7 @@ async fn run_admin(db: &Db, admin: Admin) -> anyhow::Result<()> {
             role,
             org,
             name,
+            alliance,
         } => {
             let email =
                 Email::parse(&email).map_err(|e| anyhow::anyhow!("email: {}", e.message))?;
@@ -223,7 +241,11 @@ async fn run_admin(db: &Db, admin: Admin) -> anyhow::Result<()> {
                     e => e.into(),
                 })?;
             if role.is_alliance_role() {
-                let alliance = db.default_alliance().await?;
+                let slug = alliance.unwrap_or_default();
+                let alliance = db
+                    .alliance(&slug)
+                    .await
+                    .with_context(|| format!("no alliance '{slug}'"))?;
                 db.grant_alliance_role(id, alliance.id, role.as_str())
                     .await?;
             } else if let Some(org) = org {

@@ -198,6 +198,32 @@ impl Db {
             .await?)
     }
 
+    /// The alliance with this slug, or the default one when `slug` is empty.
+    pub async fn alliance(&self, slug: &str) -> Result<Alliance> {
+        let slug = slug.trim();
+        if slug.is_empty() {
+            return self.default_alliance().await;
+        }
+        Ok(sqlx::query_as(
+            "SELECT id, slug, name, territory, summary_it, summary_en FROM alliances WHERE slug = $1",
+        )
+        .bind(slug)
+        .fetch_one(self.reader())
+        .await?)
+    }
+
+    /// The alliances an organisation belongs to or has asked to join: whose coordinators
+    /// may see its private details.
+    pub async fn alliances_of_organization(&self, organization_id: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT alliance_id FROM alliance_members WHERE organization_id = $1 \
+             UNION SELECT alliance_id FROM membership_requests WHERE organization_id = $1",
+        )
+        .bind(organization_id)
+        .fetch_all(self.reader())
+        .await?)
+    }
+
     pub async fn action_lines(&self, alliance_id: i64) -> Result<Vec<ActionLine>> {
         Ok(sqlx::query_as(
             "SELECT id, slug, position, name_it, name_en, summary_it, summary_en FROM action_lines \

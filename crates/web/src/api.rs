@@ -24,6 +24,7 @@ use crate::AppState;
         crate::alliance::api::list_organizations,
         crate::alliance::api::create_organization,
         crate::alliance::api::organization,
+        crate::alliance::api::alliances,
         crate::alliance::api::members,
         crate::alliance::api::requests,
         crate::alliance::api::create_request,

@@ -21,13 +21,15 @@ use axum::Router;
 use mire_store::Db;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use i18n::I18n;
 use security::RateLimiter;
+
+/// The largest request body accepted: forms and JSON here are small; anything bigger is abuse.
+const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// The messages of both languages, parsed once.
 pub static I18N: LazyLock<I18n> = LazyLock::new(I18n::new);
@@ -77,7 +79,7 @@ pub fn app(state: AppState) -> Router {
             request::identify,
         ))
         .layer(axum::middleware::from_fn(request::security_headers))
-        .layer(RequestBodyLimitLayer::new(256 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

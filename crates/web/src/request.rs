@@ -248,10 +248,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
         if expected.is_empty() || !same_secret(sent, &expected) {
             return Err(PageError::Csrf);
         }
-        let encoded = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&pairs)
-            .finish();
-        serde_urlencoded::from_str(&encoded)
+        let encode = |pairs: &[(String, String)]| {
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish()
+        };
+        serde_urlencoded::from_str(&encode(&pairs))
+            .or_else(|_| {
+                // A field sent twice (a tampered form) keeps its first value rather than
+                // losing everything that was typed.
+                let mut seen = std::collections::HashSet::new();
+                let first: Vec<_> = pairs
+                    .iter()
+                    .filter(|(k, _)| seen.insert(k.clone()))
+                    .cloned()
+                    .collect();
+                serde_urlencoded::from_str(&encode(&first))
+            })
             .map(Form)
             .map_err(|_| PageError::BadRequest)
     }
@@ -287,4 +300,30 @@ pub const SESSION_DAYS: i64 = 14;
 
 fn time_days(d: i64) -> cookie::time::Duration {
     cookie::time::Duration::days(d)
+}
+
+/// Query-string parameters, read tolerantly: repeated keys keep the first value and
+/// undecodable bytes are replaced, so no query string can make a page fail.
+#[derive(Debug, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// The first value given for `name`, or "".
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        Ok(Params(
+            form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
+        ))
+    }
 }

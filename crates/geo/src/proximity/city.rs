@@ -59,7 +59,10 @@ impl CityArea {
             .iter()
             .map(|nil| {
                 let bbox = nil.shape.bbox();
-                let mut samples = lattice(bbox.min, bbox.max, spacing_m, |p| nil.shape.contains(p));
+                // The NIL and Municipi layers differ by a few metres along the city limit:
+                // keep only points inside both, so every sample is a valid query origin.
+                let inside = |p| nil.shape.contains(p) && territory.contains(p);
+                let mut samples = lattice(bbox.min, bbox.max, spacing_m, inside);
                 if samples.is_empty() {
                     samples.push(nil.shape.interior_point());
                 }

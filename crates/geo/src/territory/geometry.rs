@@ -292,14 +292,14 @@ impl LocalPlane {
         }
     }
 
-    pub(crate) fn to_xy(&self, p: LatLon) -> (f64, f64) {
+    pub(crate) fn to_xy(self, p: LatLon) -> (f64, f64) {
         (
             (p.lon - self.origin.lon) * self.metres_per_degree_lon,
             (p.lat - self.origin.lat) * METRES_PER_DEGREE,
         )
     }
 
-    pub(crate) fn to_latlon(&self, x: f64, y: f64) -> LatLon {
+    pub(crate) fn to_latlon(self, x: f64, y: f64) -> LatLon {
         LatLon::new(
             self.origin.lat + y / METRES_PER_DEGREE,
             self.origin.lon + x / self.metres_per_degree_lon,

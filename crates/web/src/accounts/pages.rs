@@ -1,5 +1,5 @@
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
@@ -13,7 +13,9 @@ use crate::error::PageError;
 use crate::i18n::Lang;
 use crate::mail::Message;
 use crate::pages::{render, render_status, FormState, Notice, Page};
-use crate::request::{session_cookie, ClientAddr, Form, LANG_COOKIE, SESSION_COOKIE, SESSION_DAYS};
+use crate::request::{
+    session_cookie, ClientAddr, Form, Params, LANG_COOKIE, SESSION_COOKIE, SESSION_DAYS,
+};
 use crate::security::{decoy_hash, hash_password, random_token, token_hash, verify_password};
 use crate::AppState;
 
@@ -35,12 +37,6 @@ fn safe_next(next: &str) -> &str {
     }
 }
 
-#[derive(Deserialize, Default)]
-pub struct NextQuery {
-    #[serde(default)]
-    next: String,
-}
-
 #[derive(Template)]
 #[template(path = "accounts/login.html")]
 struct LoginPage {
@@ -49,11 +45,11 @@ struct LoginPage {
     next: String,
 }
 
-pub async fn login_form(p: Page, Query(q): Query<NextQuery>) -> Result<Response, PageError> {
+pub async fn login_form(p: Page, q: Params) -> Result<Response, PageError> {
     render(&LoginPage {
         p,
         form: FormState::default(),
-        next: q.next,
+        next: q.get("next").to_owned(),
     })
 }
 
@@ -262,21 +258,15 @@ pub async fn signup_mail(
     Ok(())
 }
 
-#[derive(Deserialize)]
-pub struct TokenQuery {
-    #[serde(default)]
-    token: String,
-}
-
 pub async fn confirm_email(
     State(s): State<AppState>,
     p: Page,
     jar: CookieJar,
-    Query(q): Query<TokenQuery>,
+    q: Params,
 ) -> Result<Response, PageError> {
     match s
         .db
-        .consume_email_token(&token_hash(&q.token), "verify")
+        .consume_email_token(&token_hash(q.get("token")), "verify")
         .await?
     {
         Some(user_id) => sign_in(&s, user_id, jar, "/area-personale?benvenuto=1").await,
@@ -362,11 +352,11 @@ struct ResetPage {
     token: String,
 }
 
-pub async fn reset_form(p: Page, Query(q): Query<TokenQuery>) -> Result<Response, PageError> {
+pub async fn reset_form(p: Page, q: Params) -> Result<Response, PageError> {
     render(&ResetPage {
         p,
         form: FormState::default(),
-        token: q.token,
+        token: q.get("token").to_owned(),
     })
 }
 
@@ -631,16 +621,12 @@ fn lang_cookie(lang: Lang) -> Cookie<'static> {
 }
 
 /// Remembers the language in a cookie and goes back to the page the person was on.
-pub async fn switch_language(
-    Path(code): Path<String>,
-    Query(q): Query<NextQuery>,
-    jar: CookieJar,
-) -> Response {
+pub async fn switch_language(Path(code): Path<String>, q: Params, jar: CookieJar) -> Response {
     let lang = Lang::parse(&code).unwrap_or_default();
-    let to = if q.next.is_empty() {
+    let to = if q.get("next").is_empty() {
         "/"
     } else {
-        safe_next(&q.next)
+        safe_next(q.get("next"))
     };
     (jar.add(lang_cookie(lang)), Redirect::to(to)).into_response()
 }

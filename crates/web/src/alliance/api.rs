@@ -1,4 +1,4 @@
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -8,9 +8,9 @@ use mire_store::alliance::{DecisionError, MemberFilter, Organization};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{file_request, notify_decision, register, JoinError, RegisterError};
+use super::{file_request, is_insider, notify_decision, register, JoinError, RegisterError};
 use crate::error::ApiError;
-use crate::request::{ApiJson, ApiViewer, MaybeViewer, Viewer};
+use crate::request::{ApiJson, ApiViewer, MaybeViewer, Params, Viewer};
 use crate::AppState;
 
 fn parse_id(raw: &str) -> Result<i64, ApiError> {
@@ -35,9 +35,7 @@ async fn visible(
     viewer: Option<&Viewer>,
 ) -> Result<Value, ApiError> {
     let mut body = public(o);
-    let alliance = s.db.default_alliance().await?;
-    let insider = viewer
-        .is_some_and(|v| v.organization_role(o.id).is_some() || v.is_coordinator(alliance.id));
+    let insider = is_insider(s, viewer, o.id).await?;
     if insider {
         body["tax_code"] = json!(o.tax_code);
         body["address"] = json!(o.address);
@@ -52,6 +50,7 @@ async fn visible(
             .collect();
         body["people"] = json!(people);
     }
+    let alliance = s.db.default_alliance().await?;
     body["membership"] = json!(s.db.member_role(alliance.id, o.id).await?);
     Ok(body)
 }
@@ -59,9 +58,9 @@ async fn visible(
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "alliance", responses((status = 200, description = "Registered organisations, public fields")))]
 pub async fn list_organizations(
     State(s): State<AppState>,
-    Query(q): Query<std::collections::HashMap<String, String>>,
+    q: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let number = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
+    let number = |k: &str| q.get(k).parse::<i64>().ok();
     let (limit, offset) = (number("limit"), number("offset"));
     let items =
         s.db.organizations(
@@ -107,40 +106,41 @@ pub async fn organization(
     Ok(Json(visible(&s, &o, v.as_ref()).await?))
 }
 
-#[derive(Deserialize)]
-pub struct MemberQuery {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    municipio: String,
-    #[serde(default)]
-    action_line: String,
+/// The directory's filters from a query string; unknown values filter nothing.
+pub fn member_filter(q: &Params) -> MemberFilter {
+    let nonempty = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    MemberFilter {
+        kind: nonempty(q.get("kind")),
+        municipio: q
+            .get("municipio")
+            .trim()
+            .parse()
+            .ok()
+            .filter(|m| (1..=9).contains(m)),
+        action_line: nonempty(q.get("action_line")),
+    }
 }
 
-impl MemberQuery {
-    pub fn filter(&self) -> MemberFilter {
-        MemberFilter {
-            kind: Some(self.kind.clone()).filter(|k| !k.is_empty()),
-            municipio: self.municipio.parse().ok().filter(|m| (1..=9).contains(m)),
-            action_line: Some(self.action_line.clone()).filter(|l| !l.is_empty()),
-        }
-    }
+/// The alliances hosted by this installation.
+#[utoipa::path(get, path = "/api/v1/alliances", tag = "alliance", responses((status = 200)))]
+pub async fn alliances(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "items": s.db.alliances().await? })))
 }
 
 #[utoipa::path(get, path = "/api/v1/alliance/members", tag = "alliance",
     params(("kind" = Option<String>, Query), ("municipio" = Option<i64>, Query), ("action_line" = Option<String>, Query)),
     responses((status = 200, description = "Members of the alliance")))]
-pub async fn members(
-    State(s): State<AppState>,
-    Query(q): Query<MemberQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let alliance = s.db.default_alliance().await?;
-    let members = s.db.members(alliance.id, &q.filter()).await?;
+pub async fn members(State(s): State<AppState>, q: Params) -> Result<Json<Value>, ApiError> {
+    let alliance = s.db.alliance(q.get("alliance")).await?;
+    let members = s.db.members(alliance.id, &member_filter(&q)).await?;
     Ok(Json(json!({ "alliance": alliance.slug, "items": members })))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewRequest {
+    /// The alliance's slug; the default alliance when absent.
+    #[serde(default)]
+    alliance: String,
     #[schema(value_type = Option<i64>)]
     organization_id: Option<serde_json::Number>,
     #[serde(default)]
@@ -170,7 +170,10 @@ pub async fn create_request(
     if !v.represents(org.id) {
         return Err(ApiError::Forbidden);
     }
-    let alliance = s.db.default_alliance().await?;
+    let alliance =
+        s.db.alliance(&body.alliance)
+            .await
+            .map_err(|_| ApiError::field("alliance", "error-choice"))?;
     let lines = s.db.action_lines(alliance.id).await?;
     let mut ids = vec![];
     for slug in &body.action_lines {
@@ -203,8 +206,9 @@ pub async fn create_request(
 pub async fn requests(
     State(s): State<AppState>,
     ApiViewer(v): ApiViewer,
+    q: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let alliance = s.db.default_alliance().await?;
+    let alliance = s.db.alliance(q.get("alliance")).await?;
     let items = if v.is_coordinator(alliance.id) {
         s.db.membership_requests(alliance.id, false).await?
     } else {

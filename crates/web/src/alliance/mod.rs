@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
             get(api::list_organizations).post(api::create_organization),
         )
         .route("/api/v1/organizations/{id}", get(api::organization))
+        .route("/api/v1/alliances", get(api::alliances))
         .route("/api/v1/alliance/members", get(api::members))
         .route(
             "/api/v1/alliance/membership-requests",
@@ -101,6 +102,21 @@ enum RegisterError {
     Invalid(Invalid),
     TaxCodeTaken,
     Store(mire_store::StoreError),
+}
+
+/// True when the viewer may see the organisation's private details: its own people, and the
+/// coordinators of an alliance it belongs to or asked to join. Never another firm.
+async fn is_insider(
+    s: &AppState,
+    viewer: Option<&crate::request::Viewer>,
+    organization_id: i64,
+) -> Result<bool, mire_store::StoreError> {
+    let Some(v) = viewer else { return Ok(false) };
+    if v.organization_role(organization_id).is_some() {
+        return Ok(true);
+    }
+    let alliances = s.db.alliances_of_organization(organization_id).await?;
+    Ok(alliances.iter().any(|a| v.is_coordinator(*a)))
 }
 
 /// Tells the organisation's representatives how their request went, in their language.

@@ -1,5 +1,5 @@
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use mire_domain::alliance::{
@@ -15,11 +15,11 @@ use mire_store::alliance::{
 };
 use serde::Deserialize;
 
-use super::api::MemberQuery;
-use super::{file_request, notify_decision, register, JoinError, RegisterError};
+use super::api::member_filter;
+use super::{file_request, is_insider, notify_decision, register, JoinError, RegisterError};
 use crate::error::PageError;
 use crate::pages::{render, render_status, FormState, Page};
-use crate::request::Form;
+use crate::request::{Form, Params};
 use crate::AppState;
 
 fn parse_id(raw: &str) -> Result<i64, PageError> {
@@ -39,8 +39,8 @@ struct HomePage {
     counts: AllianceCounts,
 }
 
-pub async fn home(State(s): State<AppState>, p: Page) -> Result<Response, PageError> {
-    let alliance = s.db.default_alliance().await?;
+pub async fn home(State(s): State<AppState>, p: Page, q: Params) -> Result<Response, PageError> {
+    let alliance = s.db.alliance(q.get("alleanza")).await?;
     let lines = s.db.action_lines(alliance.id).await?;
     let programmes = s.db.programmes(alliance.id).await?;
     let counts = s.db.alliance_counts(alliance.id).await?;
@@ -68,10 +68,10 @@ struct DirectoryPage {
 pub async fn directory(
     State(s): State<AppState>,
     p: Page,
-    Query(q): Query<MemberQuery>,
+    q: Params,
 ) -> Result<Response, PageError> {
-    let alliance = s.db.default_alliance().await?;
-    let filter = q.filter();
+    let alliance = s.db.alliance(q.get("alleanza")).await?;
+    let filter = member_filter(&q);
     let members = s.db.members(alliance.id, &filter).await?;
     let lines = s.db.action_lines(alliance.id).await?;
     let markers = members.iter().filter_map(|m| {
@@ -135,10 +135,7 @@ pub async fn organization(
     let org = s.db.organization(parse_id(&id)?).await?;
     let alliance = s.db.default_alliance().await?;
     let represents = p.viewer.as_ref().is_some_and(|v| v.represents(org.id));
-    let insider = p
-        .viewer
-        .as_ref()
-        .is_some_and(|v| v.organization_role(org.id).is_some() || v.is_coordinator(alliance.id));
+    let insider = is_insider(&s, p.viewer.as_ref(), org.id).await?;
     let (people, requests) = if insider {
         (
             s.db.organization_people(org.id).await?,
@@ -289,12 +286,6 @@ struct JoinPage {
     just_registered: bool,
 }
 
-#[derive(Deserialize, Default)]
-pub struct JoinQuery {
-    #[serde(default)]
-    nuova: String,
-}
-
 /// Loads the organisation, for a representative only (a firm never acts for another firm).
 async fn represented(s: &AppState, p: &Page, raw_id: &str) -> Result<Organization, PageError> {
     let v = p.require()?;
@@ -309,7 +300,7 @@ pub async fn join_form(
     State(s): State<AppState>,
     p: Page,
     Path(id): Path<String>,
-    Query(q): Query<JoinQuery>,
+    q: Params,
 ) -> Result<Response, PageError> {
     let org = represented(&s, &p, &id).await?;
     let alliance = s.db.default_alliance().await?;
@@ -320,7 +311,7 @@ pub async fn join_form(
         lines,
         chosen: vec![],
         form: FormState::default(),
-        just_registered: q.nuova == "1",
+        just_registered: q.get("nuova") == "1",
     };
     render(&page)
 }
@@ -398,16 +389,10 @@ struct DashboardPage {
     welcome: bool,
 }
 
-#[derive(Deserialize, Default)]
-pub struct WelcomeQuery {
-    #[serde(default)]
-    benvenuto: String,
-}
-
 pub async fn dashboard(
     State(s): State<AppState>,
     p: Page,
-    Query(q): Query<WelcomeQuery>,
+    q: Params,
 ) -> Result<Response, PageError> {
     let user_id = p.require()?.id();
     let alliance = s.db.default_alliance().await?;
@@ -420,7 +405,7 @@ pub async fn dashboard(
     render(&DashboardPage {
         p,
         organizations,
-        welcome: q.benvenuto == "1",
+        welcome: q.get("benvenuto") == "1",
     })
 }
 
@@ -435,23 +420,25 @@ struct RequestsPage {
     failed_request: i64,
 }
 
-/// The coordinator's queue; any other person is refused.
-async fn coordinator_alliance(s: &AppState, p: &Page) -> Result<Alliance, PageError> {
+/// The alliance whose queue the coordinator sees: the one named by `?alleanza=`, else the
+/// first they coordinate. Anyone else is refused.
+async fn coordinator_alliance(s: &AppState, p: &Page, slug: &str) -> Result<Alliance, PageError> {
     let v = p.require()?;
-    let alliance = s.db.default_alliance().await?;
-    if !v.is_coordinator(alliance.id) {
-        return Err(PageError::Forbidden);
-    }
-    Ok(alliance)
+    s.db.alliances()
+        .await?
+        .into_iter()
+        .find(|a| v.is_coordinator(a.id) && (slug.is_empty() || a.slug == slug))
+        .ok_or(PageError::Forbidden)
 }
 
 async fn requests_page(
     s: &AppState,
     p: Page,
+    slug: &str,
     form: FormState,
     failed_request: i64,
 ) -> Result<RequestsPage, PageError> {
-    let alliance = coordinator_alliance(s, &p).await?;
+    let alliance = coordinator_alliance(s, &p, slug).await?;
     let (pending, decided) =
         s.db.membership_requests(alliance.id, false)
             .await?
@@ -467,8 +454,12 @@ async fn requests_page(
     })
 }
 
-pub async fn requests(State(s): State<AppState>, p: Page) -> Result<Response, PageError> {
-    render(&requests_page(&s, p, FormState::default(), 0).await?)
+pub async fn requests(
+    State(s): State<AppState>,
+    p: Page,
+    q: Params,
+) -> Result<Response, PageError> {
+    render(&requests_page(&s, p, q.get("alleanza"), FormState::default(), 0).await?)
 }
 
 #[derive(Deserialize)]
@@ -486,11 +477,15 @@ async fn decide(
     f: DecisionForm,
     approve: bool,
 ) -> Result<Response, PageError> {
-    let alliance = coordinator_alliance(&s, &p).await?;
     let request = s.db.membership_request(parse_id(&raw_id)?).await?;
-    if request.alliance_id != alliance.id {
-        return Err(PageError::NotFound);
-    }
+    // Only a coordinator of the request's own alliance decides it.
+    let alliance =
+        s.db.alliances()
+            .await?
+            .into_iter()
+            .find(|a| a.id == request.alliance_id)
+            .ok_or(PageError::NotFound)?;
+    coordinator_alliance(&s, &p, &alliance.slug).await?;
     let decided_by = p.require()?.id();
     let mut errors = Invalid::default();
     let outcome = if approve {
@@ -516,7 +511,11 @@ async fn decide(
     match outcome {
         Some(Ok(())) => {
             notify_decision(&s, request.id).await;
-            return Ok(Redirect::to("/coordinamento/richieste?deciso=1").into_response());
+            return Ok(Redirect::to(&format!(
+                "/coordinamento/richieste?alleanza={}",
+                alliance.slug
+            ))
+            .into_response());
         }
         Some(Err(DecisionError::NotPending)) => errors.push("reason", "error-not-pending"),
         Some(Err(DecisionError::Store(e))) => return Err(e.into()),
@@ -525,7 +524,7 @@ async fn decide(
     let form = FormState::new([("role", f.role), ("reason", f.reason)], errors);
     render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &requests_page(&s, p, form, request.id).await?,
+        &requests_page(&s, p, &alliance.slug, form, request.id).await?,
     )
 }
 

@@ -1,0 +1,72 @@
+// Headless Debian Chromium driven by playwright-core (which never downloads a browser).
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+/** Flags for a machine without internet: nothing in the background may try to phone home. */
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** How long one action or expectation may wait before it fails the test. */
+export const ACTION_TIMEOUT_MS = 15_000;
+
+/**
+ * Launches Chromium from CHROMIUM_BIN (default /usr/bin/chromium). playwright-core gives every launch a fresh, temporary
+ * user-data-dir and removes it on close.
+ */
+export async function launchBrowser() {
+  const executablePath = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+  if (!existsSync(executablePath)) {
+    throw new Error(
+      `no Chromium at ${executablePath}: install Debian's (apt-get install -y chromium chromium-driver) ` +
+        'or point CHROMIUM_BIN at one',
+    );
+  }
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    chromiumSandbox: false,
+    args: FLAGS,
+  });
+}
+
+/** A fresh context (own cookies) with a page, at a desktop size unless told otherwise. */
+export async function newPage(browser, { viewport = { width: 1280, height: 900 }, locale = 'it-IT' } = {}) {
+  const context = await browser.newContext({ viewport, locale });
+  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(ACTION_TIMEOUT_MS);
+  const page = await context.newPage();
+  return page;
+}
+
+/**
+ * Remembers what goes wrong in a page that a person would not see in the markup: script
+ * errors, console errors (CSP refusals, failed loads) and responses of 500 or more.
+ */
+export function watchProblems(page) {
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error on ${page.url()}: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 500) problems.push(`HTTP ${r.status()} for ${r.request().method()} ${r.url()}`);
+  });
+  return problems;
+}
+
+/** Goes to `path` and asserts the answer is a 2xx page; returns the response. */
+export async function visit(page, base, path) {
+  const res = await page.goto(new URL(path, base).href);
+  if (!res) throw new Error(`no response for ${path}`);
+  if (!res.ok()) {
+    throw new Error(`GET ${path} answered ${res.status()}:\n${(await res.text()).slice(0, 2000)}`);
+  }
+  return res;
+}
