@@ -199,6 +199,36 @@ async fn shutdown_signal() {
 
 async fn run_admin(db: &Db, admin: Admin) -> anyhow::Result<()> {
     match admin {
+        Admin::CreateAlliance {
+            slug,
+            name,
+            territory,
+            summary_it,
+            summary_en,
+        } => {
+            let valid_slug = !slug.is_empty()
+                && slug
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !valid_slug {
+                bail!("the slug may hold only lower-case letters, digits and '-'");
+            }
+            let new = mire_store::alliance::NewAlliance {
+                slug: &slug,
+                name: &name,
+                territory: &territory,
+                summary_it: &summary_it,
+                summary_en: &summary_en,
+            };
+            let id = db.create_alliance(&new).await.map_err(|e| match e {
+                mire_store::StoreError::Conflict(_) => {
+                    anyhow::anyhow!("an alliance with slug '{slug}' already exists")
+                }
+                e => e.into(),
+            })?;
+            println!("{id}");
+            Ok(())
+        }
         Admin::CreateUser {
             email,
             password,
