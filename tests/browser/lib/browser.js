@@ -47,16 +47,27 @@ export async function newPage(browser, { viewport = { width: 1280, height: 900 }
 
 /**
  * Remembers what goes wrong in a page that a person would not see in the markup: script
- * errors, console errors (CSP refusals, failed loads) and responses of 500 or more.
+ * errors, console errors (a CSP refusal, say), answers of 500 or more, and sub-resources
+ * (style sheet, icon) that fail to load. A page itself answering 4xx is not a problem here:
+ * forms with errors answer 422 on purpose, and tests check those statuses themselves.
  */
 export function watchProblems(page) {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error on ${page.url()}: ${m.text()}`);
+    // Failed loads are reported below, with their address and kind.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      problems.push(`console error on ${page.url()}: ${m.text()}`);
+    }
   });
   page.on('response', (r) => {
-    if (r.status() >= 500) problems.push(`HTTP ${r.status()} for ${r.request().method()} ${r.url()}`);
+    const req = r.request();
+    if (r.status() >= 500 || (r.status() >= 400 && !req.isNavigationRequest())) {
+      problems.push(`HTTP ${r.status()} for ${req.method()} ${r.url()}`);
+    }
+  });
+  page.on('requestfailed', (req) => {
+    problems.push(`request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`);
   });
   return problems;
 }

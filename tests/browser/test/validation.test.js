@@ -124,6 +124,8 @@ test('sign-up form: empty submit lists every missing field and keeps the e-mail'
   const page = await newPage(browser);
   const problems = watchProblems(page);
   await visit(page, server.url, '/registrati');
+  // "Worker" is the pre-selected account type, so the type is never missing.
+  assert.equal(await page.getByLabel(/Lavoratore, lavoratrice/).isChecked(), true);
   await page.getByLabel('E-mail').fill('non-una-email');
   const status = await submit(page, page.getByRole('button', { name: "Crea l'account" }));
   assert.equal(status, 422);
@@ -131,7 +133,7 @@ test('sign-up form: empty submit lists every missing field and keeps the e-mail'
   const links = await summaryLinks(page);
   assert.deepEqual(
     links.map((l) => l.href),
-    ['#f-account_type', '#f-display_name', '#f-email', '#f-password'],
+    ['#f-display_name', '#f-email', '#f-password'],
     `summary links: ${JSON.stringify(links)}`,
   );
   for (const { href } of links) {
@@ -139,6 +141,7 @@ test('sign-up form: empty submit lists every missing field and keeps the e-mail'
   }
   await assertFieldError(page, 'Nome e cognome', 'Campo obbligatorio.');
   await assertFieldError(page, 'E-mail', 'Inserisci un indirizzo e-mail valido, ad esempio nome@esempio.it.');
+  await assertFieldError(page, 'Password', 'La password deve avere almeno 10 caratteri.');
   assert.equal(await page.getByLabel('E-mail').inputValue(), 'non-una-email');
   assert.equal(await page.getByLabel('Password').inputValue(), '', 'a password is never sent back');
   assert.deepEqual(problems, []);
