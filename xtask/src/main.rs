@@ -1,15 +1,15 @@
 //! `cargo xtask`: the one entry point that people and CI run.
 //!
-//! `cargo xtask test` runs, in order:
-//! 1. `unit`     – the unit, doc and crate tests of the workspace (everything except the
-//!                 HTTP integration tests of `crates/mire/tests`);
-//! 2. `build`    – builds the `mire` binary and its integration tests once;
-//! 3. `sqlite`   – the HTTP integration tests against the real server on SQLite;
-//! 4. `postgres` – the same tests on PostgreSQL, in a fresh database made for this run and
-//!                 dropped afterwards (`MIRE_TEST_PG_ADMIN_URL`, default
-//!                 `postgres://postgres@127.0.0.1:5432/postgres`, names the server);
-//! 5. `browser`  – the browser suite in `tests/browser` (Node and headless Chromium), once
-//!                 that folder exists.
+//! `cargo xtask test` runs these steps, in order:
+//! - `unit`: the unit, doc and crate tests of the workspace (everything except the HTTP
+//!   integration tests of `crates/mire/tests`);
+//! - `build`: builds the `mire` binary and its integration tests once;
+//! - `sqlite`: the HTTP integration tests against the real server on SQLite;
+//! - `postgres`: the same tests on PostgreSQL, in a fresh database made for this run and
+//!   dropped afterwards (`MIRE_TEST_PG_ADMIN_URL`, default
+//!   `postgres://postgres@127.0.0.1:5432/postgres`, names the server);
+//! - `browser`: the browser suite in `tests/browser` (Node and headless Chromium), once that
+//!   folder exists.
 //!
 //! `--only STEP[,STEP]` picks steps (`build` is added when a later step needs it).
 //! Every step runs even when an earlier one failed, except those that need the build.
@@ -401,7 +401,12 @@ mod tests {
     fn postgres_urls() {
         let u = pg::PgUrl::parse("postgres://postgres@127.0.0.1:5432/mire_test_1").unwrap();
         assert_eq!(
-            (u.user.as_str(), u.password, u.host.as_str(), u.port),
+            (
+                u.user.as_str(),
+                u.password.as_deref(),
+                u.host.as_str(),
+                u.port
+            ),
             ("postgres", None, "127.0.0.1", 5432)
         );
         assert_eq!(u.database, "mire_test_1");

@@ -22,6 +22,7 @@ mod engine;
 mod export;
 mod grid;
 mod isochrone;
+mod landmarks;
 mod network;
 mod osm;
 mod params;

@@ -125,7 +125,7 @@ impl Territory {
     /// Builds a territory from the Comune di Milano formats: Municipi GeoJSON (ds379,
     /// `MUNICIPIO`), NIL GeoJSON (ds964, `ID_NIL`, `NIL`) and NIL demographics CSV (ds205).
     ///
-    /// Each NIL's Municipio is decided by a vote: the points of a 7×7 grid over the NIL's box
+    /// Each NIL's Municipio is decided by a vote: the points of a 16×16 grid over the NIL's box
     /// that fall inside the NIL, plus its interior point, are placed in the Municipi, and the
     /// most frequent Municipio wins (the lower number on a tie). This follows the surface, not
     /// a single point that a concave shape could put on the wrong side.
@@ -189,6 +189,15 @@ impl Territory {
     /// datasets do not quite meet (slivers of a few metres along the city limit) it is the NIL
     /// whose border is nearest. Points on a shared border follow the half-open rule of
     /// [`Polygon::contains`], so the same point always gets the same answer.
+    ///
+    /// ```
+    /// use mire_geo::{territory::Territory, LatLon};
+    ///
+    /// let milan = Territory::milan();
+    /// let duomo = milan.locate(LatLon::new(45.4642, 9.1900)).unwrap();
+    /// assert_eq!((milan.nil(duomo.nil_id).unwrap().name.as_str(), duomo.municipio), ("DUOMO", 1));
+    /// assert_eq!(milan.locate(LatLon::new(45.69, 9.67)), None); // Bergamo
+    /// ```
     pub fn locate(&self, p: LatLon) -> Option<Place> {
         let municipio = self.municipio_at(p)?;
         let nil_id = self.nil_at(p).unwrap_or_else(|| self.nearest_nil(p));

@@ -101,6 +101,17 @@ fn the_city_has_88_nil_and_its_2024_residents() {
 }
 
 #[test]
+fn every_service_point_of_the_model_is_inside_the_city() {
+    let engine = milan();
+    for (category, points) in engine.catalog().categories() {
+        assert!(!points.is_empty() || category == Category::Coworking);
+        for p in points {
+            assert!(engine.city().locate(p.at).is_some(), "{category:?} {p:?}");
+        }
+    }
+}
+
+#[test]
 fn a_known_trip_duomo_to_centrale_takes_the_metro() {
     let duomo = LatLon::new(45.4641, 9.1896);
     let centrale = LatLon::new(45.4852, 9.2040);

@@ -86,6 +86,15 @@ pub struct MembershipRequest {
     pub created_at: i64,
 }
 
+/// Someone who works for or represents an organisation.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Person {
+    pub user_id: i64,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub role: String,
+}
+
 /// Filters of the member directory; `None` means any.
 #[derive(Debug, Clone, Default)]
 pub struct MemberFilter {
@@ -355,13 +364,11 @@ impl Db {
         Ok(n > 0)
     }
 
-    /// The people of an organisation: user id, name, role. Private to it and coordinators.
-    pub async fn organization_people(
-        &self,
-        organization_id: i64,
-    ) -> Result<Vec<(i64, String, String)>> {
+    /// The people of an organisation. Private to it and its alliances' coordinators.
+    pub async fn organization_people(&self, organization_id: i64) -> Result<Vec<Person>> {
         Ok(sqlx::query_as(
-            "SELECT u.id, u.display_name, m.role FROM users u JOIN organization_members m ON m.user_id = u.id \
+            "SELECT u.id AS user_id, u.display_name, u.email, m.role FROM users u \
+             JOIN organization_members m ON m.user_id = u.id \
              WHERE m.organization_id = $1 AND u.deleted_at IS NULL ORDER BY u.display_name",
         )
         .bind(organization_id)

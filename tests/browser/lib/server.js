@@ -55,6 +55,9 @@ export async function startServer() {
     if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
   });
   const exited = once(child, 'exit');
+  // Should the test process end without reaching stop() (a crash), take the server with it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
 
   const url = await new Promise((resolve, reject) => {
     let out = '';
@@ -122,6 +125,7 @@ export async function startServer() {
     },
 
     async stop() {
+      process.removeListener('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         await exited;

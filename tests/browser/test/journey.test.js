@@ -79,7 +79,7 @@ test('sign up, register a company, ask to join, coordinator approves, company li
   assert.match(await card.innerText(), /Vorremmo offrire lavoro agile/);
   await card.getByLabel("Ruolo nell'alleanza").selectOption('partner');
   await navigates(page, () => card.getByRole('button', { name: `Approva – ${company}` }).click());
-  assert.match(new URL(page.url()).search, /deciso=1/);
+  assert.equal(new URL(page.url()).pathname, '/coordinamento/richieste', `approving led to ${page.url()}`);
   const decided = await mainText(page);
   assert.match(decided, /Nessuna richiesta in attesa/);
   assert.match(decided, new RegExp(`${company}: Approvata`));
@@ -121,5 +121,30 @@ test('sign up, register a company, ask to join, coordinator approves, company li
   assert.doesNotMatch(publicPage, /12345678903/, 'the tax code is private to the organisation');
 
   assert.deepEqual(problems, [], 'no script errors, console errors or 5xx answers along the way');
+  await page.context().close();
+});
+
+test('a signed-in person stays signed in on every page of the main navigation', async () => {
+  const page = await newPage(browser);
+  const problems = watchProblems(page);
+  const person = { email: uniqueEmail('navigante'), password: 'sempre riconosciuta 7', name: 'Nadia Navigante' };
+  await server.createUser({ ...person, role: 'worker' });
+  await logIn(page, server, person.email, person.password);
+
+  const links = await page
+    .getByRole('navigation')
+    .getByRole('link')
+    .evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  assert.ok(links.includes('/api/docs') && links.includes('/membri'), `navigation links: ${links}`);
+  const signedOutOn = [];
+  for (const href of links) {
+    await visit(page, server.url, href);
+    const header = page.getByRole('banner');
+    const me = await header.getByRole('link', { name: person.name }).count();
+    const loginLink = await header.getByRole('link', { name: 'Accedi' }).count();
+    if (me !== 1 || loginLink !== 0) signedOutOn.push(href);
+  }
+  assert.deepEqual(signedOutOn, [], 'these pages show the signed-out header to a signed-in person');
+  assert.deepEqual(problems, []);
   await page.context().close();
 });

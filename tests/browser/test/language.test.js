@@ -100,3 +100,23 @@ test('pages are Italian by default, whatever the browser prefers, until the swit
   assert.deepEqual(problems, []);
   await page.context().close();
 });
+
+test('the API documentation page follows the chosen language too', async () => {
+  const page = await newPage(browser, { locale: 'it-IT' });
+  const problems = watchProblems(page);
+  await visit(page, server.url, '/');
+  await navigates(page, () => switchLink(page).click());
+  assert.equal(await htmlLang(page), 'en');
+
+  await navigates(page, () => nav(page).getByRole('link', { name: 'API' }).click());
+  assert.equal(here(page), '/api/docs');
+  assert.equal(await htmlLang(page), 'en', 'English was chosen, but /api/docs is not in English');
+  assert.equal(await h1(page), 'API documentation');
+
+  await navigates(page, () => switchLink(page).click());
+  assert.equal(here(page), '/api/docs');
+  assert.equal(await htmlLang(page), 'it', 'the switch on /api/docs must bring back Italian');
+  assert.equal(await h1(page), 'Documentazione delle API');
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});

@@ -97,7 +97,8 @@ impl Proximity {
             &self.network,
             &seeds,
             self.settings(mode, limit, true),
-            |_, _| true,
+            |_| 0,
+            |_, _, _| true,
         )
         .dist;
         let walk_radius =

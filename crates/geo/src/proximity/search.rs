@@ -1,9 +1,12 @@
-//! Dijkstra's algorithm on the [`Network`], from several seeds at once, with a time budget
-//! and an optional early stop.
+//! Dijkstra's algorithm on the [`Network`], from several seeds at once, with a time budget,
+//! an optional early stop and an optional goal direction (A*).
 //!
-//! The priority queue is a binary heap of `(seconds << 32) | node` keys in one `u64`: one
-//! comparison per sift and 8 bytes per entry. With integer seconds and lazy deletion this is
-//! as fast as a radix heap on graphs of this size (see the benchmarks).
+//! The priority queue is a binary heap of `(key << 32) | node` in one `u64`: one comparison
+//! per sift and 8 bytes per entry, with lazy deletion of outdated entries. Point-to-point
+//! queries pass a lower bound of the seconds still needed from each node (see
+//! `landmarks.rs`); a node's key is its time plus that bound, and the search can stop when
+//! the smallest key left reaches the best arrival found. Without a bound (`|_| 0`) this is
+//! plain Dijkstra.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -34,30 +37,42 @@ pub(crate) struct Tree {
     pub parent: Vec<(u32, u32)>,
 }
 
-/// Runs the search. `settled(node, seconds)` is called when a node's time becomes final
-/// and returns whether to go on, which lets point-to-point queries stop early.
+/// Runs the search. `bound(node)` is a lower bound of the seconds from `node` to the goal
+/// (0 for searches without a goal). `settled(node, seconds, key)` is called when a node is
+/// taken from the queue and returns whether to go on.
 pub(crate) fn dijkstra(
     net: &Network,
     seeds: &[(u32, u32)],
     settings: Settings,
-    mut settled: impl FnMut(u32, u32) -> bool,
+    bound: impl Fn(u32) -> u32,
+    mut settled: impl FnMut(u32, u32, u32) -> bool,
 ) -> Tree {
     let n = net.nodes().len();
+    // Each node's bound is computed once: it costs more than a relaxation.
+    let mut bounds = vec![UNREACHED; n];
+    let mut bound = |v: u32| {
+        let b = &mut bounds[v as usize];
+        if *b == UNREACHED {
+            *b = bound(v);
+        }
+        *b
+    };
     let mut dist = vec![UNREACHED; n];
     let mut parent = vec![(NO_PARENT, 0u32); n];
     let mut heap = BinaryHeap::with_capacity(64);
     for &(node, secs) in seeds {
         if secs <= settings.limit && secs < dist[node as usize] {
             dist[node as usize] = secs;
-            heap.push(Reverse(key(secs, node)));
+            heap.push(Reverse(key(secs.saturating_add(bound(node)), node)));
         }
     }
     while let Some(Reverse(k)) = heap.pop() {
-        let (d, v) = ((k >> 32) as u32, k as u32);
-        if d > dist[v as usize] {
+        let (queued, v) = ((k >> 32) as u32, k as u32);
+        let d = dist[v as usize];
+        if queued > d.saturating_add(bound(v)) {
             continue;
         }
-        if !settled(v, d) {
+        if !settled(v, d, queued) {
             break;
         }
         let edges = if settings.backward {
@@ -73,7 +88,7 @@ pub(crate) fn dijkstra(
             if nd < dist[e.to as usize] && nd <= settings.limit {
                 dist[e.to as usize] = nd;
                 parent[e.to as usize] = (v, slot as u32);
-                heap.push(Reverse(key(nd, e.to)));
+                heap.push(Reverse(key(nd.saturating_add(bound(e.to)), e.to)));
             }
         }
     }

@@ -141,6 +141,15 @@ impl ServiceCatalog {
         self.points.sort_by_key(|(c, _)| *c);
     }
 
+    /// Keeps only the points where `keep` holds: the registries carry a few geocoding errors
+    /// (a school at 28 N 103 E, a library at 0,0, libraries of other towns), so the Milan
+    /// model keeps the points inside the city.
+    pub fn retain(&mut self, keep: impl Fn(LatLon) -> bool) {
+        for (_, points) in &mut self.points {
+            points.retain(|p| keep(p.at));
+        }
+    }
+
     /// The points of a category (empty when none were loaded).
     pub fn points(&self, category: Category) -> &[ServicePoint] {
         self.points

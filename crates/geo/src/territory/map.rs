@@ -153,7 +153,9 @@ pub struct Map<'a> {
 }
 
 impl<'a> Map<'a> {
-    /// A map `width_px` user units wide; it scales to its container through the `viewBox`.
+    /// A map drawn for a display `width_px` pixels wide: strokes, labels and markers are sized
+    /// in those pixels. The `<svg>` has a `viewBox` and no `width`/`height`, so it takes the
+    /// width of its container (a phone screen, a `<figure>`) and keeps its proportions.
     pub fn new(territory: &'a Territory, width_px: u32) -> Self {
         Map {
             territory,
@@ -256,7 +258,7 @@ impl<'a> Map<'a> {
         let _ = writeln!(
             svg,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"map\" viewBox=\"0 0 {} {}\" \
-             role=\"{role}\" aria-labelledby=\"{id}-title {id}-desc\">\
+             role=\"{role}\" aria-labelledby=\"{id}-title\" aria-describedby=\"{id}-desc\">\
              <title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
             self.projection.width(),
             self.height().ceil(),
@@ -368,11 +370,12 @@ impl<'a> Map<'a> {
             let (class, fill) = paint_attributes(paint);
             let _ = writeln!(
                 svg,
-                "<rect class=\"map-legend-swatch{class}\"{fill} x=\"{MARGIN_PX}\" y=\"{top}\" \
+                "<rect class=\"map-legend-swatch{class}\"{fill} x=\"{MARGIN_PX}\" y=\"{}\" \
                  width=\"{LEGEND_SWATCH_PX}\" height=\"{LEGEND_SWATCH_PX}\" stroke=\"#5c6370\"/>\
                  <text x=\"{}\" y=\"{}\">{}</text>",
-                MARGIN_PX + LEGEND_SWATCH_PX + 6.0,
-                top + LEGEND_SWATCH_PX - 2.0,
+                decimal(top),
+                decimal(MARGIN_PX + LEGEND_SWATCH_PX + 6.0),
+                decimal(top + LEGEND_SWATCH_PX - 2.0),
                 escape(text),
             );
         }

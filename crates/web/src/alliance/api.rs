@@ -41,14 +41,7 @@ async fn visible(
         body["address"] = json!(o.address);
         body["lat"] = json!(o.lat);
         body["lon"] = json!(o.lon);
-        let people: Vec<Value> = s
-            .db
-            .organization_people(o.id)
-            .await?
-            .into_iter()
-            .map(|(id, name, role)| json!({ "user_id": id, "display_name": name, "role": role }))
-            .collect();
-        body["people"] = json!(people);
+        body["people"] = json!(s.db.organization_people(o.id).await?);
     }
     let alliance = s.db.default_alliance().await?;
     body["membership"] = json!(s.db.member_role(alliance.id, o.id).await?);

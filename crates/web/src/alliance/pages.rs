@@ -11,7 +11,7 @@ use mire_geo::territory::Territory;
 use mire_geo::LatLon;
 use mire_store::alliance::{
     ActionLine, Alliance, AllianceCounts, DecisionError, Member, MembershipRequest, Organization,
-    Programme,
+    Person, Programme,
 };
 use serde::Deserialize;
 
@@ -123,7 +123,7 @@ struct OrganizationPage {
     lines: Vec<String>,
     insider: bool,
     represents: bool,
-    people: Vec<(i64, String, String)>,
+    people: Vec<Person>,
     requests: Vec<MembershipRequest>,
 }
 
