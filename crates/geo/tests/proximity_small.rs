@@ -251,3 +251,57 @@ fn a_damaged_network_file_is_refused() {
     std::fs::remove_file(&path).ok();
     assert!(matches!(err, ProximityError::StreetFile(_)));
 }
+
+#[test]
+fn time_regained_compares_the_office_and_the_coworking_round_trips() {
+    use mire_geo::proximity::CommuteMode;
+    let p = Params::shipped();
+    let e = engine(line());
+    let (home, office, coworking) = (east(0.0), east(2000.0), east(100.0));
+    let r = e
+        .time_regained(home, office, coworking, CommuteMode::Car)
+        .unwrap();
+    // To the office by car: 2 km straight, times the road detour, at the urban speed,
+    // plus parking. To the coworking space 100 m away: walking is faster than the car.
+    let km = home.distance_m(office) * p.car.detour_factor / 1000.0;
+    let car_secs = km / p.car.speed_kmh * 3600.0 + p.car.parking_min * 60.0;
+    assert!(!r.to_office.walks && r.to_coworking.walks);
+    assert!(
+        (r.to_office.minutes - car_secs / 60.0).abs() < 0.1,
+        "{:?}",
+        r.to_office
+    );
+    let walk_min = e.travel_time(home, coworking, Mode::Walk).unwrap().minutes;
+    assert!((r.minutes_saved_per_day - 2.0 * (car_secs / 60.0 - walk_min)).abs() < 0.2);
+    assert!((r.kg_co2_avoided_per_day - 2.0 * km * p.emissions.car_kg_per_km).abs() < 0.01);
+    let same = e
+        .time_regained(home, office, office, CommuteMode::Transit)
+        .unwrap();
+    assert_eq!(
+        (same.minutes_saved_per_day, same.kg_co2_avoided_per_day),
+        (0.0, 0.0)
+    );
+    assert!(
+        same.to_office.kg_co2 > 0.0,
+        "the metro ride emits a little: {:?}",
+        same.to_office
+    );
+}
+
+/// Walking on streets must not depend on the direction (ways are walked both ways).
+#[test]
+fn street_walking_is_symmetric() {
+    let e = engine(TransitData::default()).with_streets(&street_grid(9, 70.0));
+    let nodes: Vec<LatLon> = e.network().nodes().iter().map(|n| n.at).collect();
+    for (i, j) in [(0, 80), (5, 40), (17, 66), (8, 72)] {
+        let there = e
+            .travel_time(nodes[i], nodes[j], Mode::Walk)
+            .unwrap()
+            .seconds;
+        let back = e
+            .travel_time(nodes[j], nodes[i], Mode::Walk)
+            .unwrap()
+            .seconds;
+        assert_eq!(there, back);
+    }
+}

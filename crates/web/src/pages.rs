@@ -203,7 +203,7 @@ pub fn error_page(key: &str) -> String {
 }
 
 pub async fn not_found(uri: axum::http::Uri) -> Response {
-    if uri.path().starts_with("/api/") {
+    if crate::request::is_api_path(uri.path()) {
         return crate::error::ApiError::NotFound.into_response();
     }
     PageError::NotFound.into_response()

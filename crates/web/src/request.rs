@@ -71,7 +71,8 @@ pub async fn identify(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let is_api = req.uri().path().starts_with("/api/");
+    // The JSON API, not the human-readable page that documents it (/api/docs).
+    let is_api = is_api_path(req.uri().path());
     let lang = if is_api {
         header_str(req.headers(), header::ACCEPT_LANGUAGE).and_then(Lang::from_accept_language)
     } else {
@@ -123,6 +124,10 @@ pub async fn identify(
         }
     }
     resp
+}
+
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/v1/") || path == "/api/openapi.json"
 }
 
 async fn viewer_of(state: &AppState, user: User) -> Option<Viewer> {

@@ -64,7 +64,7 @@ test('organisation form: wrong tax code and empty name', async () => {
     kind: 'company',
     taxCode: '12345678901',
     size: 'small',
-    sector: 'Servizi <b>digitali</b>',
+    sector: 'Servizi "digitali" <b>web</b>',
     address: 'Corso Buenos Aires 1, Milano',
     lat: '45.4780',
     lon: '9.2100',

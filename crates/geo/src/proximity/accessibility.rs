@@ -98,7 +98,7 @@ impl Proximity {
             &seeds,
             self.settings(mode, limit, true),
             |_| 0,
-            |_, _, _| true,
+            |_, _, _| Some(UNREACHED),
         )
         .dist;
         let walk_radius =

@@ -286,7 +286,7 @@ impl Proximity {
             |v| goal.at(v),
             |v, d, key| {
                 if key >= best {
-                    return false;
+                    return None;
                 }
                 if let Ok(i) = targets.binary_search_by_key(&v, |t| t.0) {
                     if d + targets[i].1 < best {
@@ -294,7 +294,7 @@ impl Proximity {
                         best_node = Some((v, targets[i].1));
                     }
                 }
-                true
+                Some(best)
             },
         );
         if best == UNREACHED {
@@ -331,7 +331,7 @@ impl Proximity {
             &seeds,
             self.settings(mode, limit, false),
             |_| 0,
-            |_, _, _| true,
+            |_, _, _| Some(UNREACHED),
         );
         let attached = !seeds.is_empty();
         Ok(Reach {

@@ -53,7 +53,13 @@ impl Landmarks {
                     rides: true,
                     backward,
                 };
-                let tree = dijkstra(net, &[(node, 0)], settings, |_| 0, |_, _, _| true);
+                let tree = dijkstra(
+                    net,
+                    &[(node, 0)],
+                    settings,
+                    |_| 0,
+                    |_, _, _| Some(UNREACHED),
+                );
                 for (v, d) in tree.dist.into_iter().enumerate() {
                     table[v * count + l][side] = d;
                 }
@@ -113,7 +119,9 @@ impl GoalBound<'_> {
             if f != UNREACHED && self.from_landmark[l] != UNREACHED {
                 best = best.max(self.from_landmark[l] as i64 - f as i64);
             }
-            if b != UNREACHED && self.to_landmark[l] != i64::MAX {
+            // i64::MIN: no targets; i64::MAX: a target cannot reach the landmark.
+            if b != UNREACHED && self.to_landmark[l] != i64::MAX && self.to_landmark[l] != i64::MIN
+            {
                 best = best.max(b as i64 - self.to_landmark[l]);
             }
         }

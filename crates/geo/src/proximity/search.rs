@@ -39,13 +39,14 @@ pub(crate) struct Tree {
 
 /// Runs the search. `bound(node)` is a lower bound of the seconds from `node` to the goal
 /// (0 for searches without a goal). `settled(node, seconds, key)` is called when a node is
-/// taken from the queue and returns whether to go on.
+/// taken from the queue and returns `None` to stop, or the best arrival known so far: nodes
+/// whose key reaches it cannot lead to a better one and are not queued.
 pub(crate) fn dijkstra(
     net: &Network,
     seeds: &[(u32, u32)],
     settings: Settings,
     bound: impl Fn(u32) -> u32,
-    mut settled: impl FnMut(u32, u32, u32) -> bool,
+    mut settled: impl FnMut(u32, u32, u32) -> Option<u32>,
 ) -> Tree {
     let n = net.nodes().len();
     // Each node's bound is computed once: it costs more than a relaxation.
@@ -72,9 +73,9 @@ pub(crate) fn dijkstra(
         if queued > d.saturating_add(bound(v)) {
             continue;
         }
-        if !settled(v, d, queued) {
+        let Some(cutoff) = settled(v, d, queued) else {
             break;
-        }
+        };
         let edges = if settings.backward {
             net.edges_into(v)
         } else {
@@ -86,9 +87,13 @@ pub(crate) fn dijkstra(
             }
             let nd = d.saturating_add(e.secs);
             if nd < dist[e.to as usize] && nd <= settings.limit {
+                let k = nd.saturating_add(bound(e.to));
+                if k >= cutoff {
+                    continue;
+                }
                 dist[e.to as usize] = nd;
                 parent[e.to as usize] = (v, slot as u32);
-                heap.push(Reverse(key(nd.saturating_add(bound(e.to)), e.to)));
+                heap.push(Reverse(key(k, e.to)));
             }
         }
     }

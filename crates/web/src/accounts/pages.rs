@@ -177,7 +177,8 @@ pub async fn signup(
     ));
     let email = errors.check(Email::parse(&input.email));
     errors.check(check_new_password("password", &input.password));
-    if !matches!(input.account_type.as_str(), "worker" | "organization") {
+    // No choice made (radio buttons send nothing) means the common case: a worker.
+    if !matches!(input.account_type.as_str(), "" | "worker" | "organization") {
         errors.push("account_type", "error-choice");
     }
     if errors.is_empty() && !s.signup_limit.allow(&addr) {
