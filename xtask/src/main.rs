@@ -327,8 +327,14 @@ fn browser(root: &Path) -> Outcome {
         ));
     }
     let mire = target_dir(root).join("debug").join("mire");
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+    let chromium = env::var("CHROMIUM_BIN")
+        .ok()
+        .filter(|p| !p.is_empty())
         .into_iter()
+        .chain([
+            "/usr/bin/chromium".to_owned(),
+            "/usr/bin/chromium-browser".to_owned(),
+        ])
         .find(|p| Path::new(p).exists());
     let Some(chromium) = chromium else {
         return Outcome::Failed(
@@ -340,7 +346,7 @@ fn browser(root: &Path) -> Outcome {
     let with_env = |mut cmd: Command| {
         cmd.current_dir(&dir)
             .env("MIRE_BIN", &mire)
-            .env("CHROMIUM_BIN", chromium);
+            .env("CHROMIUM_BIN", &chromium);
         cmd
     };
     let result = if dir.join("package.json").is_file() {

@@ -305,3 +305,10 @@ fn street_walking_is_symmetric() {
         assert_eq!(there, back);
     }
 }
+
+/// The server shares one model between request handlers (`Arc<Proximity>`).
+#[test]
+fn the_model_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Proximity>();
+}

@@ -113,6 +113,8 @@ fn network_of(ways: &[Vec<i64>], coords: &HashMap<i64, LatLon>) -> StreetNetwork
     StreetNetwork::from_segments(points, &segments)
 }
 
+/// Node refs and tags of the way being read.
+type PendingWay = (Vec<i64>, Vec<(String, String)>);
 type NodeSink<'a> = dyn FnMut(i64, LatLon) + 'a;
 type WaySink<'a> = dyn FnMut(Vec<i64>, &[(String, String)]) + 'a;
 
@@ -139,7 +141,7 @@ fn scan_pbf(path: &Path, nodes: &mut NodeSink, ways: &mut WaySink) -> Result<(),
 fn scan_xml(path: &Path, nodes: &mut NodeSink, ways: &mut WaySink) -> Result<(), ProximityError> {
     let mut reader = quick_xml::Reader::from_file(path).map_err(xml_err)?;
     let mut buf = Vec::new();
-    let mut way: Option<(Vec<i64>, Vec<(String, String)>)> = None;
+    let mut way: Option<PendingWay> = None;
     loop {
         let event = reader.read_event_into(&mut buf).map_err(xml_err)?;
         let empty = matches!(event, Event::Empty(_));

@@ -267,23 +267,13 @@ pub fn organization_body(rng: &mut Rng, kind: &str, place: Place) -> Value {
 // ---------------------------------------------------------------------------------------------
 
 /// How to start a server.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ServerOptions {
     /// Load the demo seed (fictional organisations and users).
     pub demo: bool,
     /// Keep the server's own (small) rate limits instead of raising them for the test.
     pub default_rate_limits: bool,
     pub env: Vec<(String, String)>,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        ServerOptions {
-            demo: false,
-            default_rate_limits: false,
-            env: Vec::new(),
-        }
-    }
 }
 
 /// A `mire serve` process on a database of its own; stopped (and its database dropped) on drop.
@@ -572,6 +562,8 @@ fn clean_env(cmd: &mut Command, dir: &Path, database_url: &str) {
     cmd.current_dir(dir)
         .env("DATABASE_URL", database_url)
         .env("MIRE_OUTBOX_DIR", dir.join("outbox"))
+        // Plain log lines, readable when a failing test prints them.
+        .env("NO_COLOR", "1")
         .env_remove("SMTP_URL");
 }
 
@@ -751,7 +743,7 @@ impl std::fmt::Display for Reply {
                 cut -= 1;
             }
             body.truncate(cut);
-            body.push_str("…");
+            body.push('…');
         }
         write!(
             f,
@@ -947,6 +939,183 @@ impl Api {
     }
 }
 
+/// Posts a body the way careful clients send large ones: headers first with
+/// `Expect: 100-continue`, the body only once the server asks for it. A server that refuses
+/// the request from its headers (e.g. 413 for the length) answers at once, and the answer can
+/// be read reliably, which is not the case when the client pushes megabytes the server will
+/// never read.
+pub fn post_expecting_continue(api: &Api, path: &str, content_type: &str, body: &[u8]) -> Reply {
+    use std::io::Write;
+    let authority = api.base.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&authority).expect("connect to the server");
+    stream.set_read_timeout(Some(Duration::from_secs(60))).ok();
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         Expect: 100-continue\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(t) = &api.token {
+        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("send the headers");
+    let request = format!(
+        "-> POST {path} [{content_type}] (Expect: 100-continue)\n   {}",
+        describe_body(body)
+    );
+
+    let mut reader = BufReader::new(stream.try_clone().expect("clone the socket"));
+    let (mut status, mut headers) = read_head(&mut reader);
+    let mut writer = None;
+    if status == 100 {
+        // The body goes out from another thread while this one reads: a server may answer
+        // (413) and close before it has read everything, and that answer must not be lost.
+        let body = body.to_vec();
+        writer = Some(std::thread::spawn(move || {
+            let _ = stream.write_all(&body);
+        }));
+        (status, headers) = read_head(&mut reader);
+    }
+    let length = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut rest = Vec::new();
+    match length {
+        Some(n) => {
+            rest.resize(n, 0);
+            if let Err(e) = reader.read_exact(&mut rest) {
+                panic!("the answer to a large request was cut short ({e}):\n{request}");
+            }
+        }
+        None => {
+            let _ = reader.read_to_end(&mut rest);
+        }
+    }
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"))
+    {
+        rest = unchunk(&rest);
+        headers.remove("transfer-encoding");
+    }
+    drop(reader);
+    if let Some(w) = writer {
+        // The server closes the connection after answering, which ends a pending write.
+        let _ = w.join();
+    }
+    Reply {
+        request,
+        status,
+        headers,
+        body: rest,
+    }
+}
+
+fn read_head(reader: &mut impl BufRead) -> (u16, reqwest::header::HeaderMap) {
+    let mut status_line = String::new();
+    if let Err(e) = reader.read_line(&mut status_line) {
+        panic!("no answer from the server: {e}");
+    }
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut headers = reqwest::header::HeaderMap::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if let (Ok(k), Ok(v)) = (
+                reqwest::header::HeaderName::from_bytes(k.trim().as_bytes()),
+                reqwest::header::HeaderValue::from_str(v.trim()),
+            ) {
+                headers.append(k, v);
+            }
+        }
+    }
+    (status, headers)
+}
+
+fn unchunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = eol + 2;
+        let end = (start + size).min(data.len());
+        out.extend_from_slice(&data[start..end]);
+        data = &data[(end + 2).min(data.len())..];
+    }
+    out
+}
+
+/// The messages in a server's outbox addressed to `email`.
+pub fn outbox_messages_to(server: &TestServer, email: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(server.outbox()) else {
+        return Vec::new();
+    };
+    let mut messages: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .map(|p| read_to_string_lossy(&p))
+        .filter(|m| {
+            m.lines()
+                .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(email))
+        })
+        .collect();
+    messages.sort();
+    messages
+}
+
+/// Decodes the character references of an HTML text (`&lt;`, `&#60;`, `&#x3C;`, ...).
+pub fn html_decode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let entity = &rest[1..e];
+            let c = match entity {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "amp" => Some('&'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ if entity.starts_with("#x") || entity.starts_with("#X") => {
+                    u32::from_str_radix(&entity[2..], 16)
+                        .ok()
+                        .and_then(char::from_u32)
+                }
+                _ if entity.starts_with('#') => entity[1..].parse().ok().and_then(char::from_u32),
+                _ => None,
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A browser-like client of the web pages: a cookie jar, no automatic redirects.
 pub struct Web {
     http: reqwest::Client,
@@ -1078,12 +1247,7 @@ pub fn hidden_field(html: &str, name: &str) -> Option<String> {
 }
 
 fn html_unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    html_decode(s)
 }
 
 /// Reads a file fully; for `.eml` files in the outbox.
@@ -1132,5 +1296,10 @@ mod tests {
             Some("http://127.0.0.1:41234")
         );
         assert_eq!(form_encode(&[("a b", "è&=")]), "a+b=%C3%A8%26%3D");
+        assert_eq!(
+            html_decode("&#60;b&#62; &amp;&lt;&#x27;&unknown; & x"),
+            "<b> &<'&unknown; & x"
+        );
+        assert_eq!(unchunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), b"abcde");
     }
 }

@@ -64,13 +64,19 @@ async fn private_fields_stay_inside_the_organisation() {
         .text()
         .contains(a_body["tax_code"].as_str().unwrap()));
 
-    // Its own members and the coordinators see everything.
-    for who in [&alice, &coordinator] {
-        let full = who.api.get(&a_path).await.expect(200);
-        assert_eq!(full["tax_code"], a_body["tax_code"], "{full}");
-        assert_eq!(full["address"], a_body["address"], "{full}");
-        assert!(full["people"].to_string().contains(&alice.email), "{full}");
-    }
+    // Its own members see everything.
+    let full = alice.api.get(&a_path).await.expect(200);
+    assert_eq!(full["tax_code"], a_body["tax_code"], "{full}");
+    assert_eq!(full["address"], a_body["address"], "{full}");
+    assert!(full["people"].to_string().contains(&alice.email), "{full}");
+    // So do the coordinators of the alliance it asks to join.
+    alice.api.request_membership(a, &["welfare"]).await;
+    let full = coordinator.api.get(&a_path).await.expect(200);
+    assert_eq!(full["tax_code"], a_body["tax_code"], "{full}");
+    assert_eq!(full["address"], a_body["address"], "{full}");
+    assert!(full["people"].to_string().contains(&alice.email), "{full}");
+    // Asking to join opens nothing to other organisations.
+    assert_public_only(&bob.api.get(&a_path).await.expect(200));
     // ... and only of their own organisation.
     assert_public_only(
         &alice
@@ -99,6 +105,9 @@ async fn only_representatives_ask_and_only_coordinators_decide() {
         .create_organization(&organization_body(&mut rng, "company", BICOCCA))
         .await;
 
+    let requests_before = coordinator.api.membership_requests().await;
+    let members_before = coordinator.api.members("").await;
+
     // Nobody but Alice can ask on behalf of her organisation.
     let ask = json!({"organization_id": a, "message": "per conto d'altri", "action_lines": ["coworking"]});
     for who in [&bob, &worker, &coordinator] {
@@ -107,8 +116,9 @@ async fn only_representatives_ask_and_only_coordinators_decide() {
             .await
             .expect_error(403, "forbidden");
     }
-    assert!(
-        coordinator.api.membership_requests().await.is_empty(),
+    assert_eq!(
+        coordinator.api.membership_requests().await,
+        requests_before,
         "refused requests are not stored"
     );
 
@@ -136,7 +146,7 @@ async fn only_representatives_ask_and_only_coordinators_decide() {
         still["status"], "pending",
         "refused decisions change nothing: {still}"
     );
-    assert!(coordinator.api.members("").await.is_empty());
+    assert_eq!(coordinator.api.members("").await, members_before);
 
     // Each organisation sees its own requests only.
     assert!(bob
@@ -218,6 +228,7 @@ async fn the_api_needs_a_valid_bearer_token() {
     let mut rng = Rng::new();
     let alice = server.person();
     let body = organization_body(&mut rng, "company", DUOMO);
+    let before = alice.api.organizations().await;
 
     let anonymous = server.api(None);
     let wrong = server.api(Some("not-a-real-token"));
@@ -245,8 +256,9 @@ async fn the_api_needs_a_valid_bearer_token() {
         .await
         .expect_error(401, "unauthenticated");
     }
-    assert!(
-        alice.api.organizations().await.is_empty(),
+    assert_eq!(
+        alice.api.organizations().await,
+        before,
         "nothing was created without a valid token"
     );
 

@@ -1,5 +1,7 @@
 //! The server starts, reports its health and holds the reference data.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 use crate::common::{ServerOptions, TestServer};
@@ -18,34 +20,82 @@ async fn health_checks_the_database() {
 }
 
 #[tokio::test]
-async fn without_demo_data_the_alliance_starts_empty() {
+async fn without_demo_data_only_the_reference_data_is_there() {
     let server = TestServer::start();
     let api = server.person().api;
-    assert_eq!(api.organizations().await, Vec::<Value>::new());
-    assert_eq!(api.members("").await, Vec::<Value>::new());
+    for org in api.organizations().await {
+        assert_eq!(
+            org["is_demo"], false,
+            "--no-demo loads no demo organisation: {org}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn demo_seed_loads_fictional_organisations() {
+    let plain = TestServer::start();
+    let reference: BTreeSet<String> = plain
+        .person()
+        .api
+        .organizations()
+        .await
+        .iter()
+        .map(|o| o["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
     let server = TestServer::start_with(ServerOptions {
         demo: true,
         ..Default::default()
     });
     let api = server.person().api;
     let orgs = api.organizations().await;
-    assert!(!orgs.is_empty(), "the demo seed should bring organisations");
+    let added: Vec<&Value> = orgs
+        .iter()
+        .filter(|o| !reference.contains(o["name"].as_str().unwrap_or_default()))
+        .collect();
+    assert!(
+        !added.is_empty(),
+        "the demo seed should bring organisations"
+    );
     for org in &orgs {
-        assert!(
-            org["is_demo"] == true || org["is_demo"] == 1,
-            "demo organisations are marked: {org}"
-        );
         assert!(
             org.get("tax_code").is_none(),
             "tax codes are not public: {org}"
+        );
+    }
+    for org in added {
+        assert_eq!(
+            org["is_demo"], true,
+            "demo organisations are marked as such: {org}"
         );
     }
     assert!(
         !api.members("").await.is_empty(),
         "the demo seed should bring alliance members"
     );
+
+    // The demo accounts the server announces exist there, and not without the demo seed.
+    let log = server.log_text();
+    let announced = log
+        .lines()
+        .find_map(|l| {
+            l.split_once("Demo accounts")
+                .map(|(_, rest)| rest.to_owned())
+        })
+        .unwrap_or_else(|| panic!("the server names its demo accounts:\n{log}"));
+    let emails: Vec<&str> = announced
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ':')
+        .filter(|w| w.contains('@'))
+        .collect();
+    assert!(!emails.is_empty(), "no e-mail addresses in {announced:?}");
+    for email in emails {
+        assert!(
+            server.mire(&["admin", "token", "--email", email]).success,
+            "{email} exists with the demo seed"
+        );
+        let absent = plain.mire(&["admin", "token", "--email", email]);
+        assert!(
+            !absent.success,
+            "{email} must not exist without the demo seed:\n{absent}"
+        );
+    }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 
 use crate::common::{
-    organization_body, random_personal_code, Rng, TestServer, BAGGIO, BICOCCA, CITTA_STUDI,
-    CORVETTO, DUOMO, OUTSIDE_MILAN, PLACES,
+    organization_body, outbox_messages_to, random_personal_code, Rng, TestServer, BAGGIO, BICOCCA,
+    CITTA_STUDI, CORVETTO, DUOMO, OUTSIDE_MILAN, PLACES,
 };
 
 fn id(v: &Value) -> i64 {
@@ -100,7 +100,12 @@ async fn an_organisation_joins_the_alliance() {
     assert_eq!(member["municipio"], DUOMO.municipio);
     assert_eq!(member["nil_id"], DUOMO.nil_id);
 
-    // The requester sees the outcome.
+    // The requester sees the outcome, and is told by e-mail.
+    assert_eq!(
+        outbox_messages_to(&server, &rep.email).len(),
+        1,
+        "one e-mail about the decision to the representative"
+    );
     let mine = rep.api.membership_requests().await;
     let seen = mine
         .iter()
@@ -175,6 +180,8 @@ async fn a_rejection_keeps_its_reason_and_the_directory_unchanged() {
         .expect(200);
     assert_eq!(rejected["status"], "rejected", "{rejected}");
     assert_eq!(rejected["reason"], reason, "{rejected}");
+    let mails = outbox_messages_to(&server, &rep.email);
+    assert_eq!(mails.len(), 1, "one e-mail about the decision: {mails:?}");
 
     let mine = rep.api.membership_requests().await;
     let seen = mine

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::common::{organization_body, Rng, TestServer, DUOMO};
+use crate::common::{html_decode, organization_body, outbox_messages_to, Rng, TestServer, DUOMO};
 
 fn assert_html_page(reply: &crate::common::Reply) {
     assert_eq!(reply.status, 200, "{reply}");
@@ -98,7 +98,7 @@ async fn organisation_pages_escape_what_users_typed() {
         "the name must be escaped:\n{page}"
     );
     assert!(
-        html.contains("&lt;script&gt;alert("),
+        html_decode(&html).contains(&name),
         "the name is shown, escaped:\n{page}"
     );
     assert!(
@@ -162,7 +162,7 @@ async fn forms_without_the_csrf_token_are_refused() {
         assert!(
             refused
                 .header("set-cookie")
-                .map_or(true, |c| c.starts_with("mire_csrf=")),
+                .is_none_or(|c| c.starts_with("mire_csrf=")),
             "{refused}"
         );
     }
@@ -205,31 +205,78 @@ async fn forms_without_the_csrf_token_are_refused() {
 }
 
 #[tokio::test]
-async fn sign_up_then_log_out() {
+async fn sign_up_creates_an_account_and_writes_to_the_person() {
     let server = TestServer::start();
     let mut rng = Rng::new();
-    let web = server.web();
     let email = format!("nuova-{}@example.org", rng.suffix());
-    let csrf = web.csrf("/registrati").await;
-    let signup = web
-        .post_form(
-            "/registrati",
-            &[
+    let sign_up = |email: String| {
+        let server = &server;
+        async move {
+            let web = server.web();
+            let csrf = web.csrf("/registrati").await;
+            let fields = [
                 ("display_name", "Giulia Bianchi"),
-                ("email", &email),
+                ("email", email.as_str()),
                 ("password", "una-password-lunga"),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
-    assert!(
-        (300..400).contains(&signup.status),
-        "a successful sign-up redirects:\n{signup}"
-    );
+                ("csrf", csrf.as_str()),
+            ];
+            web.post_form("/registrati", &fields).await
+        }
+    };
+    let first = sign_up(email.clone()).await;
+    assert!(first.status < 400, "{first}");
     let token = server.token(&email);
     let me = server.api(Some(&token)).get("/api/v1/me").await.expect(200);
     assert_eq!(me["email"], email.as_str());
     assert_eq!(me["display_name"], "Giulia Bianchi");
+    let mails = outbox_messages_to(&server, &email);
+    assert_eq!(mails.len(), 1, "one e-mail to the new account: {mails:?}");
+
+    // Signing up again with the same address does not reveal that it is taken.
+    let again = sign_up(email.clone()).await;
+    assert_eq!(again.status, first.status, "{again}");
+    assert_eq!(title(&again.text()), title(&first.text()), "{again}");
+}
+
+fn title(html: &str) -> String {
+    let start = html.find("<title>").map(|i| i + 7).unwrap_or(0);
+    let end = html[start..]
+        .find("</title>")
+        .map(|e| start + e)
+        .unwrap_or(start);
+    html[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn log_in_and_out() {
+    let server = TestServer::start();
+    let alice = server.person();
+    let web = server.web();
+    let csrf = web.csrf("/accedi").await;
+    let fields = [
+        ("email", alice.email.as_str()),
+        ("password", alice.password.as_str()),
+        ("csrf", &csrf),
+    ];
+    let login = web.post_form("/accedi", &fields).await;
+    assert!((300..400).contains(&login.status), "{login}");
+    let wrong = server.web();
+    let csrf_wrong = wrong.csrf("/accedi").await;
+    let refused = wrong
+        .post_form(
+            "/accedi",
+            &[
+                ("email", &alice.email),
+                ("password", "non-e-questa-1"),
+                ("csrf", &csrf_wrong),
+            ],
+        )
+        .await;
+    assert!(
+        refused.status == 200 || refused.status >= 400,
+        "a wrong password does not log in:\n{refused}"
+    );
+    assert!(refused.status < 500, "{refused}");
 
     // The hidden field of every form carries the value of the mire_csrf cookie.
     let csrf = web
