@@ -155,15 +155,12 @@ fn test(steps: &[&'static str]) -> ExitCode {
         .iter()
         .filter(|r| matches!(r.1, Outcome::Skipped(_)))
         .count();
-    let skipped_note = if skipped > 0 {
-        format!(", {skipped} skipped")
+    println!("total time: {:.0} s", started.elapsed().as_secs_f64());
+    if skipped > 0 {
+        println!("{passed} passed, {failed} failed, {skipped} skipped");
     } else {
-        String::new()
-    };
-    println!(
-        "{passed} passed, {failed} failed{skipped_note} (in {:.0} s)",
-        started.elapsed().as_secs_f64()
-    );
+        println!("{passed} passed, {failed} failed");
+    }
     if failed > 0 {
         ExitCode::FAILURE
     } else {

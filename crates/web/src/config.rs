@@ -22,6 +22,8 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     /// Log lines as JSON (for log collectors) instead of text.
     pub log_json: bool,
+    /// Walking network made by `mire import osm` (a file path); empty: straight-line walks.
+    pub proximity_streets: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,6 +58,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             rate_limit: RateLimitConfig::default(),
             log_json: false,
+            proximity_streets: String::new(),
         }
     }
 }
@@ -90,6 +93,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("MIRE_SECURE_COOKIES", "secure_cookies"),
     ("MIRE_DEMO", "demo"),
     ("MIRE_LOG_JSON", "log_json"),
+    ("MIRE_PROXIMITY_STREETS", "proximity_streets"),
     ("MIRE_MAIL_FROM", "mail.from"),
     ("MIRE_OUTBOX_DIR", "mail.outbox_dir"),
     ("MIRE_SMTP_SERVER", "mail.smtp_server"),

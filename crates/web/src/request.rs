@@ -244,7 +244,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|_| PageError::BadRequest)?;
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
+        let pairs = decode_pairs(&bytes);
         let sent = pairs
             .iter()
             .find(|(k, _)| k == "csrf")
@@ -307,6 +307,14 @@ fn time_days(d: i64) -> cookie::time::Duration {
     cookie::time::Duration::days(d)
 }
 
+/// Decodes `a=1&b=2`, replacing undecodable bytes and dropping NUL characters: no field of
+/// the product can hold one, and PostgreSQL refuses them in text.
+fn decode_pairs(raw: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw)
+        .map(|(k, v)| (k.replace('\0', ""), v.replace('\0', "")))
+        .collect()
+}
+
 /// Query-string parameters, read tolerantly: repeated keys keep the first value and
 /// undecodable bytes are replaced, so no query string can make a page fail.
 #[derive(Debug, Default)]
@@ -327,8 +335,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
-        Ok(Params(
-            form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
-        ))
+        Ok(Params(decode_pairs(q.as_bytes())))
     }
 }

@@ -67,6 +67,16 @@ impl Rng {
         Rng { state: seed, seed }
     }
 
+    /// A generator for unique names only (nothing to replay), seeded without a message.
+    pub fn quiet() -> Rng {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let seed = (nanos as u64) ^ unique_number().wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Rng { state: seed, seed }
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
@@ -429,7 +439,7 @@ impl TestServer {
 
     /// A user with `role` (in organisation `org` for organisation roles), and an API token.
     pub fn actor(&self, role: &str, org: Option<i64>) -> Actor {
-        let mut rng = Rng::new();
+        let mut rng = Rng::quiet();
         let email = format!("{}-{}@example.org", role.replace('_', "-"), rng.suffix());
         let password = format!("Pw-{}-correct-horse", rng.suffix());
         let name = format!("Test {role}");

@@ -1131,7 +1131,16 @@ async fn hostile_page_forms_change_nothing() {
     let before = snapshot(&coordinator.api, &[&alice.api, &bob.api]).await;
 
     let long = "x".repeat(10_000);
-    let hostile_text = ["", "   ", long.as_str(), "a\u{0}b", "\u{1b}[31m", "\u{7}"];
+    // (Forms drop NUL characters, so a lone NUL is an empty value.)
+    let hostile_text = [
+        "",
+        "   ",
+        long.as_str(),
+        "\u{0}",
+        "\u{0}\u{0} ",
+        "\u{1b}[31m",
+        "a\u{7}b",
+    ];
     let vat = random_vat(&mut rng);
     let wrong_vat = wrong_check_digit(&vat);
     let org_form = |field: &'static str, value: &str| -> Vec<(String, String)> {
