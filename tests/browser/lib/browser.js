@@ -67,7 +67,11 @@ export function watchProblems(page) {
     }
   });
   page.on('requestfailed', (req) => {
-    problems.push(`request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`);
+    const reason = req.failure()?.errorText ?? '';
+    // A request the browser cancels because the page navigated on (a favicon still loading
+    // when a link is followed) is not a failure of the server.
+    if (reason === 'net::ERR_ABORTED') return;
+    problems.push(`request failed: ${req.method()} ${req.url()}: ${reason}`);
   });
   return problems;
 }
