@@ -36,6 +36,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some("bench") => bench(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             usage();
             ExitCode::SUCCESS
@@ -50,12 +51,38 @@ fn main() -> ExitCode {
 
 fn usage() {
     eprintln!(
-        "usage: cargo xtask test [--only STEP[,STEP...]]\n\n\
+        "usage: cargo xtask test [--only STEP[,STEP...]]\n       \
+         cargo xtask bench coworking [--db sqlite,postgres] [--bookings 10000,1000000] [--seconds N] [--concurrency N]\n\n\
          steps: unit, build, sqlite, postgres, browser (all by default)\n\
          environment:\n  \
            MIRE_TEST_PG_ADMIN_URL  PostgreSQL server used for the postgres step\n                          \
            (default {DEFAULT_PG_ADMIN_URL})"
     );
+}
+
+/// `cargo xtask bench coworking [ARGS]`: the coworking load generator
+/// (`crates/mire/benches/coworking.rs`), built with optimisations, prints its figures.
+fn bench(args: &[String]) -> ExitCode {
+    match args.first().map(String::as_str) {
+        Some("coworking") => {
+            let root = workspace_root();
+            let mut cmd = cargo(&root);
+            cmd.args(["bench", "--package", "mire", "--bench", "coworking", "--"]);
+            cmd.args(&args[1..]);
+            match run(cmd) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        _ => {
+            eprintln!("error: name a benchmark: cargo xtask bench coworking\n");
+            usage();
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn parse_only(args: &[String]) -> Result<Vec<&'static str>, String> {

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod alliance;
+pub mod coworking;
 pub mod text;
 
 use serde::Serialize;

@@ -1,5 +1,6 @@
 //! `mire`: the portal and JSON API of MIRE – Milano in Rete, and its admin commands.
 
+mod proximity;
 mod seed;
 
 use std::net::SocketAddr;
@@ -42,6 +43,34 @@ enum Command {
     /// Operator tasks.
     #[command(subcommand)]
     Admin(Admin),
+    /// Import data the product can use.
+    #[command(subcommand)]
+    Import(Import),
+    /// The proximity model: travel times in Milan.
+    #[command(subcommand)]
+    Proximity(ProximityCommand),
+}
+
+#[derive(Subcommand)]
+enum Import {
+    /// Build a walking network from an OpenStreetMap file (.osm.pbf or .osm XML) and save it
+    /// for the server (setting proximity_streets, MIRE_PROXIMITY_STREETS).
+    Osm {
+        /// The OpenStreetMap extract.
+        file: PathBuf,
+        /// Where to save the walking network.
+        #[arg(long, default_value = "mire-streets.bin")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProximityCommand {
+    /// Write the model's nodes and edges (CSV, GeoJSON) into DIR, to check them in a GIS tool.
+    ExportNetwork {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,6 +170,10 @@ async fn run(command: Option<Command>, mut config: Config) -> anyhow::Result<()>
             println!("database ready");
             Ok(())
         }
+        Command::Import(Import::Osm { file, out }) => proximity::import_osm_file(&file, &out),
+        Command::Proximity(ProximityCommand::ExportNetwork { out }) => {
+            proximity::export_network(&config, &out)
+        }
         Command::Admin(admin) => {
             let db = open(&config).await?;
             let result = run_admin(&db, admin).await;
@@ -162,7 +195,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(db.clone(), config);
+    let state = AppState::new(db.clone(), config)?;
     println!("MIRE listening on http://{addr}");
     if let Some(password) = demo_accounts {
         println!(

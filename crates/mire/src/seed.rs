@@ -50,6 +50,23 @@ struct Demo {
     password: String,
     organizations: Vec<DemoOrganization>,
     users: Vec<DemoUser>,
+    #[serde(default)]
+    coworking: DemoCoworking,
+}
+
+/// Fictional spaces of the demo coworking operator, with resources and approved offers.
+#[derive(Deserialize, Default)]
+struct DemoCoworking {
+    spaces: Vec<DemoSpace>,
+}
+
+#[derive(Deserialize)]
+struct DemoSpace {
+    organization: usize,
+    #[serde(flatten)]
+    input: mire_domain::coworking::SpaceInput,
+    resources: Vec<mire_domain::coworking::ResourceInput>,
+    offers: Vec<mire_domain::coworking::OfferInput>,
 }
 
 #[derive(Deserialize)]
@@ -178,7 +195,44 @@ pub async fn demo(db: &Db) -> anyhow::Result<Option<String>> {
             None => db.grant_alliance_role(id, alliance.id, &u.role).await?,
         }
     }
+    demo_coworking(db, &d, &org_ids).await?;
     Ok(Some(d.password))
+}
+
+/// The demo spaces, placed in their NIL and Municipio, with offers approved by the demo
+/// coordinator.
+async fn demo_coworking(db: &Db, d: &Demo, org_ids: &[i64]) -> anyhow::Result<()> {
+    let coordinator = db.user_id_by_email(DEMO_EMAILS[0]).await?;
+    let today = mire_store::coworking::today();
+    for sp in &d.coworking.spaces {
+        let new = sp
+            .input
+            .validate()
+            .map_err(|e| anyhow::anyhow!("demo space {}: {e:?}", sp.input.name))?;
+        let p = Territory::milan()
+            .locate(LatLon::new(new.lat, new.lon))
+            .ok_or_else(|| anyhow::anyhow!("demo space {} is outside Milan", new.name))?;
+        let place = (i64::from(p.nil_id), i64::from(p.municipio));
+        let id = db
+            .create_space(org_ids[sp.organization], &new, place, None, true)
+            .await?;
+        for r in &sp.resources {
+            let r = r
+                .validate()
+                .map_err(|e| anyhow::anyhow!("demo resource {}: {e:?}", r.name))?;
+            db.add_resource(id, &r).await?;
+        }
+        for o in &sp.offers {
+            let o = o
+                .validate(today)
+                .map_err(|e| anyhow::anyhow!("demo offer {}: {e:?}", o.title))?;
+            let offer = db.create_offer(id, &o, None).await?;
+            if let Some(c) = coordinator {
+                db.decide_offer(offer, true, c).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn demo_data() -> anyhow::Result<Demo> {

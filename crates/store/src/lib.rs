@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod alliance;
+pub mod coworking;
 mod db;
 mod migrations;
 

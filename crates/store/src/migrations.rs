@@ -21,7 +21,7 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "0001_house")];
+const MIGRATIONS: &[Migration] = &[migration!(1, "0001_house"), migration!(2, "0002_coworking")];
 
 pub(crate) async fn apply(db: &Db) -> Result<usize> {
     let mut tx = db.begin().await?;

@@ -13,7 +13,7 @@ use crate::AppState;
 #[openapi(
     info(
         title = "MIRE API",
-        description = "MIRE – Milano in Rete: alliance, accounts. Authenticate with `Authorization: Bearer <token>`; errors are `{\"code\", \"message\"}`."
+        description = "MIRE – Milano in Rete: alliance, accounts, proximity. Authenticate with `Authorization: Bearer <token>`; errors are `{\"code\", \"message\"}`."
     ),
     paths(
         crate::accounts::api::me,
@@ -30,6 +30,32 @@ use crate::AppState;
         crate::alliance::api::create_request,
         crate::alliance::api::approve,
         crate::alliance::api::reject,
+        crate::coworking::api::search,
+        crate::coworking::api::space,
+        crate::coworking::api::create_space,
+        crate::coworking::api::update_space,
+        crate::coworking::api::add_resource,
+        crate::coworking::api::availability,
+        crate::coworking::api::create_offer,
+        crate::coworking::api::pending_offers,
+        crate::coworking::api::approve_offer,
+        crate::coworking::api::reject_offer,
+        crate::coworking::api::purchase_pack,
+        crate::coworking::api::assign_credits,
+        crate::coworking::api::organization_credits,
+        crate::coworking::api::create_booking,
+        crate::coworking::api::booking,
+        crate::coworking::api::cancel_booking,
+        crate::coworking::api::booking_ics,
+        crate::coworking::api::check_in,
+        crate::coworking::api::leave_waitlist,
+        crate::coworking::api::my_bookings,
+        crate::coworking::api::space_bookings,
+        crate::coworking::api::dashboard,
+        crate::proximity::api::travel_time,
+        crate::proximity::api::isochrone,
+        crate::proximity::api::nil_accessibility,
+        crate::proximity::api::time_regained,
     )
 )]
 struct ApiDoc;

@@ -7,10 +7,12 @@ pub mod alliance;
 mod api;
 mod assets;
 pub mod config;
+pub mod coworking;
 pub mod error;
 pub mod i18n;
 mod mail;
 mod pages;
+pub mod proximity;
 mod request;
 pub mod security;
 
@@ -41,6 +43,8 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub db: Db,
     pub config: Config,
+    /// The proximity model of Milan, loaded once at start (see `proximity`).
+    pub proximity: Arc<proximity::ProximityState>,
     mailer: mail::Mailer,
     login_limit: RateLimiter,
     signup_limit: RateLimiter,
@@ -54,15 +58,21 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config) -> AppState {
+    /// Fails when the proximity model cannot be loaded (its data is embedded, so only a
+    /// damaged walking-network file named in the configuration should make it fail).
+    pub fn new(db: Db, config: Config) -> anyhow::Result<AppState> {
+        let proximity = proximity::ProximityState::load(&config).inspect_err(|e| {
+            tracing::error!(error = format!("{e:#}"), "cannot load the proximity model");
+        })?;
         let rl = &config.rate_limit;
-        AppState(Arc::new(Inner {
+        Ok(AppState(Arc::new(Inner {
+            proximity: Arc::new(proximity),
             login_limit: RateLimiter::new(rl.login_per_15min, Duration::from_secs(15 * 60)),
             signup_limit: RateLimiter::new(rl.signup_per_hour, Duration::from_secs(3600)),
             mailer: mail::Mailer::new(config.mail.clone()),
             db,
             config,
-        }))
+        })))
     }
 }
 
@@ -71,6 +81,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(alliance::routes())
         .merge(accounts::routes())
+        .merge(coworking::routes())
+        .merge(proximity::routes())
         .merge(api::routes())
         .merge(assets::routes())
         .fallback(pages::not_found)

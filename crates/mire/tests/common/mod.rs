@@ -1313,3 +1313,102 @@ mod tests {
         assert_eq!(unchunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), b"abcde");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Coworking
+// ---------------------------------------------------------------------------------------------
+
+/// `n` users with `role` (in organisation `org`), each with an API token, made by `mire
+/// admin` from a few threads at once (each command is a process of its own).
+pub fn actors(server: &TestServer, role: &str, org: Option<i64>, n: usize) -> Vec<Actor> {
+    let workers = 4.min(n.max(1));
+    let mut out: Vec<Actor> = Vec::with_capacity(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let count = n / workers + usize::from(w < n % workers);
+                scope.spawn(move || {
+                    (0..count)
+                        .map(|_| server.actor(role, org))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            out.extend(h.join().expect("making actors"));
+        }
+    });
+    out
+}
+
+/// Today's date in Milan, the date the server books against.
+pub fn milan_today() -> chrono::NaiveDate {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    mire_domain::coworking::milan_time(now).date()
+}
+
+/// `YYYY-MM-DD`, `days` after today in Milan (negative: before).
+pub fn milan_day(days: i64) -> String {
+    (milan_today() + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Every day of the week, 08:00 to 20:00.
+pub fn open_every_day() -> Value {
+    json!({ "mon": "08:00-20:00", "tue": "08:00-20:00", "wed": "08:00-20:00", "thu": "08:00-20:00",
+            "fri": "08:00-20:00", "sat": "08:00-20:00", "sun": "08:00-20:00" })
+}
+
+/// A coworking operator (organisation and representative) with one space; `extra` fields are
+/// merged into the space's body. Returns the operator and the space's JSON.
+pub async fn coworking_space(server: &TestServer, place: Place, extra: Value) -> (Actor, Value) {
+    let mut rng = Rng::quiet();
+    let operator = server.person();
+    let org = operator
+        .api
+        .create_organization(&organization_body(&mut rng, "coworking_operator", place))
+        .await;
+    let mut body = json!({
+        "organization_id": org["id"],
+        "name": format!("Spazio prova {}", rng.suffix()),
+        "description_it": "Uno spazio di prova.",
+        "address": format!("{}, Milano", place.name),
+        "lat": place.lat,
+        "lon": place.lon,
+        "opening_hours": open_every_day(),
+        "amenities": ["wifi"],
+    });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    let space = operator
+        .api
+        .post("/api/v1/coworking/spaces", &body)
+        .await
+        .expect(201);
+    (operator, space)
+}
+
+/// Adds a resource to a space as its operator; returns its JSON.
+pub async fn coworking_resource(
+    operator: &Actor,
+    space_id: i64,
+    kind: &str,
+    seats: i64,
+    price_cents: i64,
+) -> Value {
+    operator
+        .api
+        .post(
+            &format!("/api/v1/coworking/spaces/{space_id}/resources"),
+            &json!({ "kind": kind, "name": format!("{kind} {seats}"), "seats": seats, "price_cents": price_cents }),
+        )
+        .await
+        .expect(201)
+}

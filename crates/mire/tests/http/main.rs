@@ -7,9 +7,12 @@ mod common;
 
 mod authorization;
 mod cli;
+mod coworking;
+mod coworking_race;
 mod health;
 mod hostile_input;
 mod membership;
 mod pages;
+mod proximity;
 mod rate_limit;
 mod tokens;

@@ -9,8 +9,7 @@ use mire_geo::LatLon;
 use serde_json::{json, Value};
 
 use super::{
-    blocking, commute_field, engine_invalid, minutes_field, mode_field, point_field,
-    ProximityState,
+    blocking, commute_field, engine_invalid, minutes_field, mode_field, point_field, ProximityState,
 };
 use crate::error::ApiError;
 use crate::request::Params;
@@ -175,10 +174,7 @@ pub async fn nil_accessibility(
         (status = 200, description = "{minutes_saved_per_day, kg_co2_avoided_per_day, km_avoided_per_day, to_office, to_coworking, enea_kg_co2_per_day, enea_hours_per_day, factors, sources}"),
         (status = 422, description = "A point is malformed or outside the city, or the mode is unknown (fields: home, office, coworking, mode)"),
     ))]
-pub async fn time_regained(
-    State(s): State<AppState>,
-    q: Params,
-) -> Result<Json<Value>, ApiError> {
+pub async fn time_regained(State(s): State<AppState>, q: Params) -> Result<Json<Value>, ApiError> {
     let engine = &s.proximity.engine;
     let mut errors = Invalid::default();
     let home = point_field(engine, q.get("home"), "home", &mut errors);

@@ -28,7 +28,10 @@ pub fn routes() -> Router<AppState> {
         .route("/tempo-ritrovato", get(pages::time_regained))
         .route("/api/v1/proximity/travel-time", get(api::travel_time))
         .route("/api/v1/proximity/isochrone", get(api::isochrone))
-        .route("/api/v1/proximity/nil-accessibility", get(api::nil_accessibility))
+        .route(
+            "/api/v1/proximity/nil-accessibility",
+            get(api::nil_accessibility),
+        )
         .route("/api/v1/proximity/time-regained", get(api::time_regained))
 }
 
@@ -75,6 +78,11 @@ impl ProximityState {
         // stands in until the coworking area passes them.
         cell.get_or_init(|| self.engine.accessibility(mode, &[]))
     }
+
+    /// A NIL of the lists, by id.
+    pub fn nil(&self, id: u16) -> Option<&NilChoice> {
+        self.nils.iter().find(|n| n.id == id)
+    }
 }
 
 /// A NIL offered in the forms and on the maps.
@@ -83,12 +91,6 @@ pub struct NilChoice {
     pub id: u16,
     pub name: String,
     pub at: LatLon,
-}
-
-impl ProximityState {
-    pub fn nil(&self, id: u16) -> Option<&NilChoice> {
-        self.nils.iter().find(|n| n.id == id)
-    }
 }
 
 /// The Milan model as the server and `mire proximity export-network` use it: the shipped ATM
@@ -159,9 +161,9 @@ pub(crate) fn parse_point(raw: &str) -> Option<LatLon> {
 fn point_message(error: &ProximityError) -> &'static str {
     match error {
         ProximityError::OutsideCity { .. } => "error-outside-city",
-        ProximityError::InvalidCoordinates => "error-coordinates",
+        ProximityError::InvalidCoordinates => "error-coordinates-range",
         ProximityError::NoRoute => "error-no-route",
-        _ => "error-coordinates",
+        _ => "error-coordinates-range",
     }
 }
 
@@ -276,6 +278,10 @@ pub(crate) fn nil_origin(engine: &Proximity, id: u16) -> Option<LatLon> {
 
 /// A NIL chosen from a list, by id.
 pub(crate) fn nil_field(raw: &str, field: &'static str, errors: &mut Invalid) -> Option<u16> {
+    if raw.trim().is_empty() {
+        errors.push(field, "error-required");
+        return None;
+    }
     match raw.trim().parse::<u16>() {
         Ok(id) if Territory::milan().nil(id).is_some() => Some(id),
         _ => {
