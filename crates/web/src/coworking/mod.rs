@@ -6,6 +6,7 @@
 //! [`book`], [`cancel`]), the e-mails and the `.ics` and CSV renderings.
 
 pub(crate) mod api;
+mod pages;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -27,6 +28,7 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(page_routes())
         .route(
             "/api/v1/coworking/spaces",
             get(api::search).post(api::create_space),
@@ -86,6 +88,66 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/organizations/{id}/credits",
             get(api::organization_credits).post(api::assign_credits),
+        )
+}
+
+/// The HTML pages (see `pages.rs`).
+fn page_routes() -> Router<AppState> {
+    Router::new()
+        .route("/coworking", get(pages::search))
+        .route("/coworking/spazi/{id}", get(pages::space))
+        .route("/coworking/spazi/{id}/prenota", post(pages::book))
+        .route("/coworking/prenotazioni", get(pages::my_bookings))
+        .route("/coworking/prenotazioni/{id}", get(pages::booking))
+        .route(
+            "/coworking/prenotazioni/{id}/calendario.ics",
+            get(pages::booking_ics),
+        )
+        .route("/coworking/prenotazioni/{id}/annulla", post(pages::cancel))
+        .route("/coworking/attesa/{id}/lascia", post(pages::leave_waitlist))
+        .route(
+            "/organizzazioni/{id}/crediti",
+            get(pages::credits).post(pages::assign_credits),
+        )
+        .route(
+            "/organizzazioni/{id}/crediti/acquista",
+            post(pages::purchase_pack),
+        )
+        .route("/coworking/gestione", get(pages::manage))
+        .route(
+            "/coworking/gestione/spazi/nuovo",
+            get(pages::new_space_form).post(pages::create_space),
+        )
+        .route("/coworking/gestione/spazi/{id}", get(pages::manage_space))
+        .route(
+            "/coworking/gestione/spazi/{id}/modifica",
+            get(pages::edit_space_form).post(pages::update_space),
+        )
+        .route(
+            "/coworking/gestione/spazi/{id}/risorse",
+            post(pages::add_resource),
+        )
+        .route(
+            "/coworking/gestione/spazi/{id}/offerte",
+            post(pages::create_offer),
+        )
+        .route("/coworking/gestione/spazi/{id}/oggi", get(pages::today))
+        .route(
+            "/coworking/gestione/spazi/{id}/cruscotto",
+            get(pages::dashboard),
+        )
+        .route(
+            "/coworking/gestione/prenotazioni/{id}/presenza",
+            post(pages::check_in),
+        )
+        .route("/coordinamento/convenzioni", get(pages::offers))
+        .route(
+            "/coordinamento/convenzioni/{id}/approva",
+            post(pages::approve_offer),
+        )
+        .route(
+            "/coordinamento/convenzioni/{id}/rifiuta",
+            post(pages::reject_offer),
         )
 }
 
