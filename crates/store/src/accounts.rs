@@ -381,8 +381,10 @@ impl Db {
             .bind(user_id)
             .fetch_one(self.reader())
             .await?;
+        let commute_profile = self.commute_profile(user_id).await?;
         Ok(serde_json::json!({
             "user": user,
+            "commute_profile": commute_profile,
             "roles": roles,
             "api_tokens": tokens,
             "active_sessions": sessions,
@@ -402,6 +404,7 @@ impl Db {
             "DELETE FROM email_tokens WHERE user_id = $1",
             "DELETE FROM organization_members WHERE user_id = $1",
             "DELETE FROM alliance_staff WHERE user_id = $1",
+            "DELETE FROM commute_profiles WHERE user_id = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }

@@ -9,6 +9,7 @@ pub mod alliance;
 pub mod coworking;
 mod db;
 mod migrations;
+pub mod proximity;
 
 pub use db::{Backend, Db, Tx};
 

@@ -21,7 +21,11 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "0001_house"), migration!(2, "0002_coworking")];
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_house"),
+    migration!(2, "0002_coworking"),
+    migration!(3, "0003_commute"),
+];
 
 pub(crate) async fn apply(db: &Db) -> Result<usize> {
     let mut tx = db.begin().await?;

@@ -56,6 +56,12 @@ use crate::AppState;
         crate::proximity::api::isochrone,
         crate::proximity::api::nil_accessibility,
         crate::proximity::api::time_regained,
+        crate::proximity::commute::get_commute,
+        crate::proximity::commute::put_commute,
+        crate::proximity::commute::delete_commute,
+        crate::proximity::commute::my_time_regained,
+        crate::proximity::commute::organization_time_regained,
+        crate::proximity::commute::municipi_time_regained,
     )
 )]
 struct ApiDoc;

@@ -1412,3 +1412,35 @@ pub async fn coworking_resource(
         .await
         .expect(201)
 }
+
+/// A browser session of `actor`, signed in through the login form.
+pub async fn signed_in(server: &TestServer, actor: &Actor) -> Web {
+    let web = server.web();
+    let csrf = web.csrf("/accedi").await;
+    let login = web
+        .post_form(
+            "/accedi",
+            &[
+                ("email", &actor.email),
+                ("password", &actor.password),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert!(
+        (300..400).contains(&login.status),
+        "a successful login redirects:\n{login}"
+    );
+    web
+}
+
+/// `PUT path` with a JSON body.
+pub async fn put_json(api: &Api, path: &str, body: &Value) -> Reply {
+    api.send(
+        "PUT",
+        path,
+        Some("application/json"),
+        serde_json::to_vec(body).unwrap(),
+    )
+    .await
+}

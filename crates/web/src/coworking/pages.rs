@@ -606,6 +606,7 @@ struct SpacePage {
     offers: Vec<OfferView>,
     resources: Vec<ResourceView>,
     date: String,
+    date_label: String,
     date_error: Option<&'static str>,
     closed_today: bool,
     credits: i64,
@@ -626,14 +627,30 @@ async fn space_page(
     let space = s.db.space(space_id).await?;
     let lang = p.lang;
     let today = mire_store::coworking::today();
+    let closures = s.db.space_closures(space.id, today).await?;
+    let week = space.hours();
+    // With no date asked, the first day the space is open (today when it is).
+    let first_open = (0..14)
+        .map(|n| today + Duration::days(n))
+        .find(|d| week.on(*d).is_some() && !closures.contains(&rules::iso(*d)))
+        .unwrap_or(today);
     let (date, date_error) = match date_raw.trim() {
-        "" => (today, None),
+        "" => (first_open, None),
         v => match rules::parse_date("date", v) {
             Ok(d) => (d, None),
-            Err(e) => (today, Some(e.message)),
+            Err(e) => (first_open, Some(e.message)),
         },
     };
-    let closures = s.db.space_closures(space.id, today).await?;
+    // Hours a room can be booked on some day of the week, for the hour list of its form.
+    let open_min = week.0.iter().flatten().map(|h| h.0).min().unwrap_or(9 * 60);
+    let close_max = week
+        .0
+        .iter()
+        .flatten()
+        .map(|h| h.1)
+        .max()
+        .unwrap_or(18 * 60);
+    let room_hours: Vec<u16> = (open_min.div_ceil(60)..close_max / 60).collect();
     let closed_today = closures.contains(&rules::iso(date)) || space.hours().on(date).is_none();
     let credits: i64 = match &p.viewer {
         Some(v) => {
@@ -674,13 +691,13 @@ async fn space_page(
                 Invalid::default(),
             ),
         };
-        let hours = slots
+        let hours = room_hours
             .iter()
             .filter(|_| !kind.is_desk())
-            .map(|sl| Choice {
-                value: sl.unit.to_string(),
-                label: format!("{:02}:00–{:02}:00", sl.unit, sl.unit + 1),
-                checked: form.v("hour") == sl.unit.to_string(),
+            .map(|h| Choice {
+                value: h.to_string(),
+                label: format!("{:02}:00–{:02}:00", h, h + 1),
+                checked: form.v("hour") == h.to_string(),
             })
             .collect();
         resources.push(ResourceView {
@@ -765,6 +782,7 @@ async fn space_page(
         offers,
         resources,
         date: rules::iso(date),
+        date_label: date_text(lang, &rules::iso(date)),
         date_error,
         closed_today,
         credits,
@@ -974,10 +992,10 @@ async fn booking_view(
     b: &Booking,
     spaces: &mut HashMap<i64, Space>,
 ) -> Result<BookingView, PageError> {
-    if !spaces.contains_key(&b.space_id) {
-        spaces.insert(b.space_id, s.db.space(b.space_id).await?);
-    }
-    let space = &spaces[&b.space_id];
+    let space = match spaces.entry(b.space_id) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => e.insert(s.db.space(b.space_id).await?),
+    };
     let (deadline, cancellable) = start_and_deadline(b, space)
         .map(|(d, c)| (datetime_text(p.lang, d), c))
         .unwrap_or_default();

@@ -4,13 +4,15 @@
 //! loaded once at start and shared by every request.
 
 pub(crate) mod api;
+pub(crate) mod commute;
 mod pages;
+pub(crate) mod sums;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use mire_domain::Invalid;
 use mire_geo::proximity::{
@@ -33,6 +35,30 @@ pub fn routes() -> Router<AppState> {
             get(api::nil_accessibility),
         )
         .route("/api/v1/proximity/time-regained", get(api::time_regained))
+        .route(
+            "/profilo/tragitto",
+            get(commute::commute_form).post(commute::save_commute),
+        )
+        .route("/profilo/tragitto/elimina", post(commute::remove_commute))
+        .route(
+            "/api/v1/me/commute",
+            get(commute::get_commute)
+                .put(commute::put_commute)
+                .delete(commute::delete_commute),
+        )
+        .route("/api/v1/me/time-regained", get(commute::my_time_regained))
+        .route(
+            "/organizzazioni/{id}/tempo-ritrovato",
+            get(commute::firm_page),
+        )
+        .route(
+            "/api/v1/organizations/{id}/time-regained",
+            get(commute::organization_time_regained),
+        )
+        .route(
+            "/api/v1/proximity/time-regained/municipi",
+            get(commute::municipi_time_regained),
+        )
 }
 
 /// The proximity model of the city and the reports that never change while it runs.

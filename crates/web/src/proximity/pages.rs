@@ -497,6 +497,8 @@ struct RegainedPage {
     result: Option<RegainedResult>,
     factors: Vec<(String, String)>,
     sources: Vec<(String, String)>,
+    municipi: Vec<super::commute::MunicipioRow>,
+    min_group: usize,
 }
 
 struct RegainedResult {
@@ -701,7 +703,10 @@ pub async fn time_regained(
             q.get("mode").to_owned()
         },
     ));
+    let municipi = super::commute::municipi(&s).await.map_err(internal)?;
     let page = RegainedPage {
+        municipi: super::commute::municipio_rows(p.lang, &municipi),
+        min_group: super::sums::MIN_GROUP,
         form: FormState::new(values, errors),
         nils: nil_options(&state),
         places: PLACES.to_vec(),
