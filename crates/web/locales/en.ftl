@@ -705,3 +705,11 @@ commute-firm-workers = Employees who gave their commute
 commute-firm-contributing = Of them, with at least one counted day
 commute-back-organization = ← Back to the organisation's page
 commute-scroll-table = Scrollable table
+
+# personal area links
+dashboard-coworking = Coworking
+dashboard-coworking-search = Find a coworking space
+dashboard-coworking-bookings = My bookings
+dashboard-coworking-credits = Staff coworking credits
+dashboard-coworking-manage = Manage your spaces
+dashboard-commute = My commute and time regained

@@ -705,3 +705,11 @@ commute-firm-workers = Dipendenti con il tragitto indicato
 commute-firm-contributing = Di questi, con almeno una giornata conteggiata
 commute-back-organization = ← Torna alla pagina dell'organizzazione
 commute-scroll-table = Tabella scorrevole
+
+# personal area links
+dashboard-coworking = Coworking
+dashboard-coworking-search = Cerca un coworking
+dashboard-coworking-bookings = Le mie prenotazioni
+dashboard-coworking-credits = Crediti coworking del personale
+dashboard-coworking-manage = Gestisci i tuoi spazi
+dashboard-commute = Il mio tragitto e il tempo ritrovato

@@ -291,7 +291,7 @@ async fn send_booking_mail(
     let lang = crate::i18n::Lang::parse(locale).unwrap_or_default();
     let t = |id: &str| crate::I18N.t(lang, id, &[]);
     let body = format!(
-        "{}\n\n{}\n{}: {}\n{}: {}\n{}: {} EUR\n\n{}/api/v1/coworking/bookings/{}/ics\n\n{}\n\n{}",
+        "{}\n\n{}\n{}: {}\n{}: {}\n{}: {} EUR\n\n{}/coworking/prenotazioni/{}\n\n{}\n\n{}",
         t(&format!("{kind}-body")),
         space.name,
         t("coworking-when"),
