@@ -52,6 +52,21 @@ impl ApiError {
     }
 }
 
+/// The id of a record named in a path: a positive integer, else the record does not exist.
+pub fn record_id(raw: &str) -> Option<i64> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+/// A path id for the API: anything but a positive integer is an unknown record (404).
+pub fn api_id(raw: &str) -> Result<i64, ApiError> {
+    record_id(raw).ok_or(ApiError::NotFound)
+}
+
+/// A path id for a page: anything but a positive integer is an unknown record (404).
+pub fn page_id(raw: &str) -> Result<i64, PageError> {
+    record_id(raw).ok_or(PageError::NotFound)
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

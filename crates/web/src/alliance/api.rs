@@ -9,16 +9,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{file_request, is_insider, notify_decision, register, JoinError, RegisterError};
-use crate::error::ApiError;
+use crate::error::{api_id, ApiError};
 use crate::request::{ApiJson, ApiViewer, MaybeViewer, Params, Viewer};
 use crate::AppState;
-
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(ApiError::NotFound)
-}
 
 /// What anyone may see of an organisation.
 fn public(o: &Organization) -> Value {
@@ -95,7 +88,7 @@ pub async fn organization(
     MaybeViewer(v): MaybeViewer,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let o = s.db.organization(parse_id(&id)?).await?;
+    let o = s.db.organization(api_id(&id)?).await?;
     Ok(Json(visible(&s, &o, v.as_ref()).await?))
 }
 
@@ -266,7 +259,7 @@ pub async fn reject(
 
 /// The request, if it exists and the caller coordinates its alliance.
 async fn coordinator_request(s: &AppState, v: &Viewer, raw_id: &str) -> Result<i64, ApiError> {
-    let r = s.db.membership_request(parse_id(raw_id)?).await?;
+    let r = s.db.membership_request(api_id(raw_id)?).await?;
     if !v.is_coordinator(r.alliance_id) {
         return Err(ApiError::Forbidden);
     }

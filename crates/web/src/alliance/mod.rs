@@ -104,6 +104,20 @@ enum RegisterError {
     Store(mire_store::StoreError),
 }
 
+/// Loads the organisation, for its representatives only: a firm never acts for another firm.
+pub(crate) async fn represented(
+    s: &AppState,
+    p: &crate::pages::Page,
+    raw_id: &str,
+) -> Result<mire_store::alliance::Organization, crate::error::PageError> {
+    let v = p.require()?;
+    let org = s.db.organization(crate::error::page_id(raw_id)?).await?;
+    if !v.represents(org.id) {
+        return Err(crate::error::PageError::Forbidden);
+    }
+    Ok(org)
+}
+
 /// True when the viewer may see the organisation's private details: its own people, and the
 /// coordinators of an alliance it belongs to or asked to join. Never another firm.
 async fn is_insider(

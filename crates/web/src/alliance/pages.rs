@@ -16,18 +16,13 @@ use mire_store::alliance::{
 use serde::Deserialize;
 
 use super::api::member_filter;
-use super::{file_request, is_insider, notify_decision, register, JoinError, RegisterError};
-use crate::error::PageError;
+use super::{
+    file_request, is_insider, notify_decision, register, represented, JoinError, RegisterError,
+};
+use crate::error::{page_id, PageError};
 use crate::pages::{render, render_status, FormState, Page};
 use crate::request::{Form, Params};
 use crate::AppState;
-
-fn parse_id(raw: &str) -> Result<i64, PageError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(PageError::NotFound)
-}
 
 #[derive(Template)]
 #[template(path = "alliance/home.html")]
@@ -132,7 +127,7 @@ pub async fn organization(
     p: Page,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let org = s.db.organization(parse_id(&id)?).await?;
+    let org = s.db.organization(page_id(&id)?).await?;
     let alliance = s.db.default_alliance().await?;
     let represents = p.viewer.as_ref().is_some_and(|v| v.represents(org.id));
     let insider = is_insider(&s, p.viewer.as_ref(), org.id).await?;
@@ -284,16 +279,6 @@ struct JoinPage {
     chosen: Vec<String>,
     form: FormState,
     just_registered: bool,
-}
-
-/// Loads the organisation, for a representative only (a firm never acts for another firm).
-async fn represented(s: &AppState, p: &Page, raw_id: &str) -> Result<Organization, PageError> {
-    let v = p.require()?;
-    let org = s.db.organization(parse_id(raw_id)?).await?;
-    if !v.represents(org.id) {
-        return Err(PageError::Forbidden);
-    }
-    Ok(org)
 }
 
 pub async fn join_form(
@@ -477,7 +462,7 @@ async fn decide(
     f: DecisionForm,
     approve: bool,
 ) -> Result<Response, PageError> {
-    let request = s.db.membership_request(parse_id(&raw_id)?).await?;
+    let request = s.db.membership_request(page_id(&raw_id)?).await?;
     // Only a coordinator of the request's own alliance decides it.
     let alliance =
         s.db.alliances()

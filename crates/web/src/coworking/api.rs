@@ -13,16 +13,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::may_manage;
-use crate::error::ApiError;
+use crate::error::{api_id, ApiError};
 use crate::request::{ApiJson, ApiViewer, MaybeViewer, Params, Viewer};
 use crate::AppState;
-
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(ApiError::NotFound)
-}
 
 /// A required positive id from a JSON number.
 fn id_field(field: &'static str, v: &Option<serde_json::Number>) -> Result<i64, ApiError> {
@@ -66,7 +59,7 @@ fn space_json(s: &Space) -> Value {
 }
 
 async fn managed_space(s: &AppState, v: &Viewer, raw_id: &str) -> Result<Space, ApiError> {
-    let space = s.db.space(parse_id(raw_id)?).await?;
+    let space = s.db.space(api_id(raw_id)?).await?;
     if !may_manage(v, &space) {
         return Err(ApiError::Forbidden);
     }
@@ -203,7 +196,7 @@ pub async fn space(
     MaybeViewer(v): MaybeViewer,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let space = s.db.space(parse_id(&id)?).await?;
+    let space = s.db.space(api_id(&id)?).await?;
     let manager = v.as_ref().is_some_and(|v| may_manage(v, &space));
     let mut body = space_json(&space);
     body["resources"] = json!(s.db.resources(space.id).await?);
@@ -281,7 +274,7 @@ pub async fn availability(
     Path(id): Path<String>,
     q: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let resource = s.db.resource(parse_id(&id)?).await?;
+    let resource = s.db.resource(api_id(&id)?).await?;
     let date = rules::parse_date("date", q.get("date"))
         .map_err(|e| ApiError::field(e.field, e.message))?;
     let space = s.db.space(resource.space_id).await?;
@@ -349,7 +342,7 @@ async fn decide(
     raw: &str,
     approve: bool,
 ) -> Result<Json<Value>, ApiError> {
-    let offer = s.db.offer(parse_id(raw)?).await?;
+    let offer = s.db.offer(api_id(raw)?).await?;
     if !coordinates_offer(s, v, offer.space_id).await? {
         return Err(ApiError::Forbidden);
     }
@@ -409,7 +402,7 @@ pub async fn purchase_pack(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Purchase>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let offer = parse_id(&id)?;
+    let offer = api_id(&id)?;
     let org = id_field("organization_id", &body.organization_id)?;
     let org = super::firm_of(&s, &v, org).await?;
     let pack =
@@ -441,7 +434,7 @@ pub async fn assign_credits(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Assignment>,
 ) -> Result<Json<Value>, ApiError> {
-    let org = super::firm_of(&s, &v, parse_id(&id)?).await?;
+    let org = super::firm_of(&s, &v, api_id(&id)?).await?;
     let pack = id_field("pack_id", &body.pack_id)?;
     let user = id_field("user_id", &body.user_id)?;
     let count = match &body.count {
@@ -467,7 +460,7 @@ pub async fn organization_credits(
     ApiViewer(v): ApiViewer,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let org = super::firm_of(&s, &v, parse_id(&id)?).await?;
+    let org = super::firm_of(&s, &v, api_id(&id)?).await?;
     Ok(Json(json!(s.db.organization_credits(org).await?)))
 }
 
@@ -561,7 +554,7 @@ async fn visible_booking(
     raw: &str,
     operator_too: bool,
 ) -> Result<Booking, ApiError> {
-    let b = s.db.booking(parse_id(raw)?).await?;
+    let b = s.db.booking(api_id(raw)?).await?;
     if b.user_id == v.id() {
         return Ok(b);
     }
@@ -583,7 +576,7 @@ pub async fn cancel_booking(
     ApiViewer(v): ApiViewer,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let c = super::cancel(&s, &v, parse_id(&id)?).await?;
+    let c = super::cancel(&s, &v, api_id(&id)?).await?;
     // Who was promoted is someone else's business: the caller learns only how many.
     Ok(Json(
         json!({ "booking": c.booking, "promoted": c.promoted.len() }),
@@ -632,7 +625,7 @@ pub async fn check_in(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CheckInBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let b = s.db.booking(parse_id(&id)?).await?;
+    let b = s.db.booking(api_id(&id)?).await?;
     let space = s.db.space(b.space_id).await?;
     if !may_manage(&v, &space) {
         return Err(if b.user_id == v.id() {
@@ -659,7 +652,7 @@ pub async fn leave_waitlist(
     ApiViewer(v): ApiViewer,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    s.db.leave_waitlist(parse_id(&id)?, v.id()).await?;
+    s.db.leave_waitlist(api_id(&id)?, v.id()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

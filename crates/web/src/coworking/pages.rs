@@ -26,7 +26,7 @@ use mire_store::coworking::{
 };
 
 use super::{may_manage, Failure};
-use crate::error::PageError;
+use crate::error::{page_id, PageError};
 use crate::i18n::Lang;
 use crate::pages::{render, render_status, FormState, Notice, Page};
 use crate::request::{Form, Params, Viewer};
@@ -35,13 +35,6 @@ use crate::AppState;
 const MAP_WIDTH_PX: u32 = 640;
 /// Radii offered for "near a point", in kilometres.
 const RADII_KM: [&str; 5] = ["1", "2", "3", "5", "10"];
-
-fn parse_id(raw: &str) -> Result<i64, PageError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(PageError::NotFound)
-}
 
 fn failure(f: Failure) -> PageError {
     match f {
@@ -801,7 +794,7 @@ pub async fn space(
     Path(id): Path<String>,
     q: Params,
 ) -> Result<Response, PageError> {
-    let page = space_page(&s, p, parse_id(&id)?, q.get("date"), None).await?;
+    let page = space_page(&s, p, page_id(&id)?, q.get("date"), None).await?;
     let status = if page.date_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -843,11 +836,11 @@ pub async fn book(
     Path(id): Path<String>,
     Form(f): Form<BookForm>,
 ) -> Result<Response, PageError> {
-    let space_id = parse_id(&id)?;
+    let space_id = page_id(&id)?;
     let Some(viewer) = p.viewer.clone() else {
         return Err(PageError::SignIn(format!("/coworking/spazi/{space_id}")));
     };
-    let resource = s.db.resource(parse_id(f.resource_id.trim())?).await?;
+    let resource = s.db.resource(page_id(f.resource_id.trim())?).await?;
     if resource.space_id != space_id {
         return Err(PageError::NotFound);
     }
@@ -1026,7 +1019,7 @@ struct BookingPage {
 
 /// The viewer's own booking; anyone else's is "not found", so ids reveal nothing.
 async fn own_booking(s: &AppState, v: &Viewer, raw: &str) -> Result<Booking, PageError> {
-    let b = s.db.booking(parse_id(raw)?).await?;
+    let b = s.db.booking(page_id(raw)?).await?;
     if b.user_id != v.id() {
         return Err(PageError::NotFound);
     }
@@ -1171,7 +1164,7 @@ pub async fn cancel(
     Form(_): Form<Empty>,
 ) -> Result<Response, PageError> {
     let v = p.require()?.clone();
-    let booking_id = parse_id(&id)?;
+    let booking_id = page_id(&id)?;
     match super::cancel(&s, &v, booking_id).await {
         Ok(_) => Ok(Redirect::to("/coworking/prenotazioni?annullata=1").into_response()),
         Err(Failure::Conflict(code)) => {
@@ -1203,7 +1196,7 @@ pub async fn leave_waitlist(
     Form(_): Form<Empty>,
 ) -> Result<Response, PageError> {
     let v = p.require()?.clone();
-    s.db.leave_waitlist(parse_id(&id)?, v.id()).await?;
+    s.db.leave_waitlist(page_id(&id)?, v.id()).await?;
     Ok(Redirect::to("/coworking/prenotazioni?uscito=1").into_response())
 }
 
@@ -1243,15 +1236,6 @@ struct CreditsPage {
     offers: Vec<OfferView>,
     form: FormState,
     notice: String,
-}
-
-async fn represented(s: &AppState, p: &Page, raw_id: &str) -> Result<Organization, PageError> {
-    let v = p.require()?;
-    let org = s.db.organization(parse_id(raw_id)?).await?;
-    if !v.represents(org.id) {
-        return Err(PageError::Forbidden);
-    }
-    Ok(org)
 }
 
 /// Credit packs on offer in force, any space.
@@ -1359,7 +1343,7 @@ pub async fn credits(
     Path(id): Path<String>,
     q: Params,
 ) -> Result<Response, PageError> {
-    let org = represented(&s, &p, &id).await?;
+    let org = crate::alliance::represented(&s, &p, &id).await?;
     let notice = match () {
         _ if q.get("assegnati") == "1" => p.t("cw-notice-assigned"),
         _ if q.get("acquistato") == "1" => p.t("cw-notice-purchased"),
@@ -1385,7 +1369,7 @@ pub async fn assign_credits(
     Path(id): Path<String>,
     Form(f): Form<AssignForm>,
 ) -> Result<Response, PageError> {
-    let org = represented(&s, &p, &id).await?;
+    let org = crate::alliance::represented(&s, &p, &id).await?;
     let mut e = Invalid::default();
     let pack = match f.pack_id.trim().parse::<i64>() {
         Ok(n) if n > 0 => Some(n),
@@ -1450,9 +1434,9 @@ pub async fn purchase_pack(
     Path(id): Path<String>,
     Form(f): Form<PurchaseForm>,
 ) -> Result<Response, PageError> {
-    let org = represented(&s, &p, &id).await?;
+    let org = crate::alliance::represented(&s, &p, &id).await?;
     let by = p.require()?.id();
-    let offer = parse_id(f.offer_id.trim())?;
+    let offer = page_id(f.offer_id.trim())?;
     let mut e = Invalid::default();
     match s.db.purchase_credit_pack(offer, org.id, by).await {
         Ok(_) => {
@@ -1506,7 +1490,7 @@ pub async fn manage(State(s): State<AppState>, p: Page) -> Result<Response, Page
 /// A space the viewer runs; 403 for anyone else.
 async fn managed(s: &AppState, p: &Page, raw: &str) -> Result<Space, PageError> {
     let v = p.require()?;
-    let space = s.db.space(parse_id(raw)?).await?;
+    let space = s.db.space(page_id(raw)?).await?;
     if !may_manage(v, &space) {
         return Err(PageError::Forbidden);
     }
@@ -1707,7 +1691,7 @@ const SPACE_FIELD_NAMES: [(&str, &str); 5] = [
 
 async fn operator_org(s: &AppState, p: &Page, raw: &str) -> Result<Organization, PageError> {
     let v = p.require()?;
-    let org = s.db.organization(parse_id(raw)?).await?;
+    let org = s.db.organization(page_id(raw)?).await?;
     if !v.represents(org.id) || org.kind != OrgKind::CoworkingOperator.as_str() {
         return Err(PageError::Forbidden);
     }
@@ -2150,7 +2134,7 @@ pub async fn check_in(
     Form(f): Form<CheckInForm>,
 ) -> Result<Response, PageError> {
     let v = p.require()?.clone();
-    let b = s.db.booking(parse_id(&id)?).await?;
+    let b = s.db.booking(page_id(&id)?).await?;
     let space = s.db.space(b.space_id).await?;
     if !may_manage(&v, &space) {
         return Err(PageError::Forbidden);
@@ -2438,7 +2422,7 @@ pub async fn offers(State(s): State<AppState>, p: Page, q: Params) -> Result<Res
 
 async fn decide(s: AppState, p: Page, raw: String, approve: bool) -> Result<Response, PageError> {
     let v = p.require()?.clone();
-    let offer = s.db.offer(parse_id(&raw)?).await?;
+    let offer = s.db.offer(page_id(&raw)?).await?;
     if !coordinates_space(&s, &v, offer.space_id).await? {
         return Err(PageError::Forbidden);
     }
