@@ -1,5 +1,6 @@
 //! `mire`: the portal and JSON API of MIRE – Milano in Rete, and its admin commands.
 
+mod coworking_import;
 mod proximity;
 mod seed;
 
@@ -61,6 +62,19 @@ enum Import {
         /// Where to save the walking network.
         #[arg(long, default_value = "mire-streets.bin")]
         out: PathBuf,
+    },
+    /// Import the Comune di Milano's list of qualified coworking spaces (CSV, `;` or `,`).
+    /// Every row is checked first; if any is wrong nothing is written.
+    Coworkings {
+        /// The CSV file (Denominazione, Indirizzo, Municipio, Latitudine, Longitudine, ...).
+        file: PathBuf,
+        /// Check the file and report what would be imported, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// The coworking operator organisation (id) the spaces belong to; if omitted, the
+        /// organisation of the imported list, created on the first import.
+        #[arg(long)]
+        operator: Option<i64>,
     },
 }
 
@@ -171,6 +185,11 @@ async fn run(command: Option<Command>, mut config: Config) -> anyhow::Result<()>
             Ok(())
         }
         Command::Import(Import::Osm { file, out }) => proximity::import_osm_file(&file, &out),
+        Command::Import(Import::Coworkings {
+            file,
+            dry_run,
+            operator,
+        }) => coworking_import::run(&config, &file, dry_run, operator).await,
         Command::Proximity(ProximityCommand::ExportNetwork { out }) => {
             proximity::export_network(&config, &out)
         }

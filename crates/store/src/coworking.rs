@@ -32,6 +32,7 @@ use mire_domain::coworking::{
     self as rules, BookingRules, NewOffer, NewResource, NewSpace, OfferKind, Period, Pricing,
     ResourceKind, WeeklyHours,
 };
+use mire_domain::coworking_import::ImportedSpace;
 use serde::Serialize;
 use sqlx::{FromRow, Row};
 
@@ -1585,6 +1586,149 @@ impl Db {
         }
         Ok(rows.len())
     }
+
+    // -----------------------------------------------------------------------------------------
+    // Import of the Comune di Milano's list of qualified coworking spaces
+    // -----------------------------------------------------------------------------------------
+
+    /// Writes the spaces of a validated list in ONE transaction: all or nothing. Each row comes
+    /// with its place (nil_id, municipio). The spaces belong to `operator_id`, or, when `None`,
+    /// to the organisation [`IMPORT_OPERATOR_NAME`] (created on the first import). A space with
+    /// the same name and address (ignoring case) under that operator is updated, not duplicated;
+    /// a new space gets default hours and rules and, when seats are given, one open-desk
+    /// resource (an existing open-desk resource takes the new number of seats).
+    pub async fn import_spaces(
+        &self,
+        operator_id: Option<i64>,
+        rows: &[(ImportedSpace, (i64, i64))],
+    ) -> Result<ImportSummary> {
+        let mut tx = self.begin().await?;
+        let operator_id = match operator_id {
+            Some(id) => id,
+            None => {
+                let found: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM organizations WHERE tax_code = $1")
+                        .bind(IMPORT_OPERATOR_TAX_CODE)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                match found {
+                    Some(id) => id,
+                    None => {
+                        sqlx::query_scalar(
+                            "INSERT INTO organizations (name, kind, tax_code, address, is_demo, created_at) \
+                             VALUES ($1, 'coworking_operator', $2, $3, 0, $4) RETURNING id",
+                        )
+                        .bind(IMPORT_OPERATOR_NAME)
+                        .bind(IMPORT_OPERATOR_TAX_CODE)
+                        .bind("Piazza della Scala 2, 20121 Milano")
+                        .bind(now())
+                        .fetch_one(&mut *tx)
+                        .await?
+                    }
+                }
+            }
+        };
+        let mut summary = ImportSummary {
+            operator_id,
+            ..ImportSummary::default()
+        };
+        let hours = WeeklyHours::default().encode();
+        let rules = BookingRules::default();
+        for (r, place) in rows {
+            let existing: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM coworking_spaces WHERE organization_id = $1 AND lower(name) = lower($2) \
+                 AND lower(address) = lower($3) ORDER BY id LIMIT 1",
+            )
+            .bind(operator_id)
+            .bind(&r.name)
+            .bind(&r.address)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let space_id = match existing {
+                Some(id) => {
+                    sqlx::query(
+                        "UPDATE coworking_spaces SET name = $1, address = $2, lat = $3, lon = $4, nil_id = $5, \
+                         municipio = $6, email = $7, phone = $8, website = $9 WHERE id = $10",
+                    )
+                    .bind(&r.name)
+                    .bind(&r.address)
+                    .bind(r.lat)
+                    .bind(r.lon)
+                    .bind(place.0)
+                    .bind(place.1)
+                    .bind(r.email.as_deref())
+                    .bind(r.phone.as_deref())
+                    .bind(r.website.as_deref())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    summary.updated += 1;
+                    id
+                }
+                None => {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO coworking_spaces (organization_id, name, address, lat, lon, nil_id, municipio, \
+                         opening_hours, amenities, email, phone, website, horizon_days, max_active_bookings, \
+                         cancel_hours, is_demo, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, 0, $15) RETURNING id",
+                    )
+                    .bind(operator_id)
+                    .bind(&r.name)
+                    .bind(&r.address)
+                    .bind(r.lat)
+                    .bind(r.lon)
+                    .bind(place.0)
+                    .bind(place.1)
+                    .bind(&hours)
+                    .bind(r.email.as_deref())
+                    .bind(r.phone.as_deref())
+                    .bind(r.website.as_deref())
+                    .bind(rules.horizon_days)
+                    .bind(rules.max_active_bookings)
+                    .bind(rules.cancel_hours)
+                    .bind(now())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    summary.created += 1;
+                    id
+                }
+            };
+            if let Some(seats) = r.seats {
+                let desk: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM coworking_resources WHERE space_id = $1 AND kind = $2 ORDER BY id LIMIT 1",
+                )
+                .bind(space_id)
+                .bind(ResourceKind::OpenDesk.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                match desk {
+                    Some(id) => {
+                        sqlx::query("UPDATE coworking_resources SET seats = $1 WHERE id = $2")
+                            .bind(seats)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO coworking_resources (space_id, kind, name, seats, price_cents, \
+                             half_day_price_cents, created_at) VALUES ($1, $2, $3, $4, 0, 0, $5)",
+                        )
+                        .bind(space_id)
+                        .bind(ResourceKind::OpenDesk.as_str())
+                        .bind(IMPORT_RESOURCE_NAME)
+                        .bind(seats)
+                        .bind(now())
+                        .execute(&mut *tx)
+                        .await?;
+                        summary.resources_created += 1;
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(summary)
+    }
 }
 
 async fn set_closures(tx: &mut Tx, space_id: i64, closures: &[NaiveDate]) -> Result<()> {
@@ -1840,4 +1984,21 @@ fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     let dl = (lon2 - lon1).to_radians();
     let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
     2.0 * 6_371_008.8 * a.sqrt().asin()
+}
+
+/// The organisation that owns imported spaces when no operator is given.
+pub const IMPORT_OPERATOR_NAME: &str =
+    "Elenco coworking qualificati – Comune di Milano (importazione)";
+/// Its identifier in `organizations.tax_code` (unique), so it is found again on re-import.
+pub const IMPORT_OPERATOR_TAX_CODE: &str = "IMPORT-COWORKING-COMUNE-MILANO";
+/// The name of the open-desk resource an imported space gets when the list gives its seats.
+pub const IMPORT_RESOURCE_NAME: &str = "Open space";
+
+/// What [`Db::import_spaces`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    pub operator_id: i64,
+    pub created: usize,
+    pub updated: usize,
+    pub resources_created: usize,
 }

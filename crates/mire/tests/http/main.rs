@@ -8,6 +8,7 @@ mod common;
 mod authorization;
 mod cli;
 mod coworking;
+mod coworking_import;
 mod coworking_pages;
 mod coworking_race;
 mod health;
