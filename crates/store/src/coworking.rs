@@ -459,38 +459,21 @@ impl Db {
         is_demo: bool,
     ) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let id: i64 = sqlx::query_scalar(
+        let insert = sqlx::query(
             "INSERT INTO coworking_spaces (organization_id, name, description_it, description_en, address, lat, lon, \
              nil_id, municipio, opening_hours, amenities, email, phone, website, price_day_cents, price_half_day_cents, \
              price_month_cents, horizon_days, max_active_bookings, cancel_hours, is_demo, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
              RETURNING id",
         )
-        .bind(organization_id)
-        .bind(&s.name)
-        .bind(s.description_it.as_deref())
-        .bind(s.description_en.as_deref())
-        .bind(&s.address)
-        .bind(s.lat)
-        .bind(s.lon)
-        .bind(place.0)
-        .bind(place.1)
-        .bind(s.hours.encode())
-        .bind(rules::Amenity::mask(&s.amenities))
-        .bind(s.email.as_deref())
-        .bind(s.phone.as_deref())
-        .bind(s.website.as_deref())
-        .bind(s.price_day_cents)
-        .bind(s.price_half_day_cents)
-        .bind(s.price_month_cents)
-        .bind(s.rules.horizon_days)
-        .bind(s.rules.max_active_bookings)
-        .bind(s.rules.cancel_hours)
-        .bind(i64::from(is_demo))
-        .bind(created_by)
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
+        .bind(organization_id);
+        let id: i64 = bind_space_details(insert, s, place)
+            .bind(i64::from(is_demo))
+            .bind(created_by)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
         set_closures(&mut tx, id, &s.closures).await?;
         tx.commit().await?;
         Ok(id)
@@ -499,34 +482,16 @@ impl Db {
     /// Replaces a space's details, rules and closure days (bookings already made stay).
     pub async fn update_space(&self, id: i64, s: &NewSpace, place: (i64, i64)) -> Result<()> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE coworking_spaces SET name = $1, description_it = $2, description_en = $3, address = $4, lat = $5, \
              lon = $6, nil_id = $7, municipio = $8, opening_hours = $9, amenities = $10, email = $11, phone = $12, \
              website = $13, price_day_cents = $14, price_half_day_cents = $15, price_month_cents = $16, \
              horizon_days = $17, max_active_bookings = $18, cancel_hours = $19 WHERE id = $20",
-        )
-        .bind(&s.name)
-        .bind(s.description_it.as_deref())
-        .bind(s.description_en.as_deref())
-        .bind(&s.address)
-        .bind(s.lat)
-        .bind(s.lon)
-        .bind(place.0)
-        .bind(place.1)
-        .bind(s.hours.encode())
-        .bind(rules::Amenity::mask(&s.amenities))
-        .bind(s.email.as_deref())
-        .bind(s.phone.as_deref())
-        .bind(s.website.as_deref())
-        .bind(s.price_day_cents)
-        .bind(s.price_half_day_cents)
-        .bind(s.price_month_cents)
-        .bind(s.rules.horizon_days)
-        .bind(s.rules.max_active_bookings)
-        .bind(s.rules.cancel_hours)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        );
+        let done = bind_space_details(update, s, place)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -2001,4 +1966,31 @@ pub struct ImportSummary {
     pub created: usize,
     pub updated: usize,
     pub resources_created: usize,
+}
+
+/// Binds a space's details in the one column order that both its INSERT and its UPDATE use.
+fn bind_space_details<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    s: &'q NewSpace,
+    place: (i64, i64),
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&s.name)
+        .bind(s.description_it.as_deref())
+        .bind(s.description_en.as_deref())
+        .bind(&s.address)
+        .bind(s.lat)
+        .bind(s.lon)
+        .bind(place.0)
+        .bind(place.1)
+        .bind(s.hours.encode())
+        .bind(rules::Amenity::mask(&s.amenities))
+        .bind(s.email.as_deref())
+        .bind(s.phone.as_deref())
+        .bind(s.website.as_deref())
+        .bind(s.price_day_cents)
+        .bind(s.price_half_day_cents)
+        .bind(s.price_month_cents)
+        .bind(s.rules.horizon_days)
+        .bind(s.rules.max_active_bookings)
+        .bind(s.rules.cancel_hours)
 }
