@@ -56,6 +56,15 @@ impl Invalid {
         self.0.push(FieldError::new(field, message));
     }
 
+    /// Adds the errors a form found before validation (a number typed wrong), each replacing
+    /// whatever validation then said of the same field, so a field is reported once.
+    pub fn overridden_by(mut self, form_errors: Invalid) -> Invalid {
+        self.0
+            .retain(|x| !form_errors.0.iter().any(|y| y.field == x.field));
+        self.0.extend(form_errors.0);
+        self
+    }
+
     pub fn for_field(&self, field: &str) -> Option<&'static str> {
         self.0.iter().find(|e| e.field == field).map(|e| e.message)
     }
@@ -98,4 +107,22 @@ macro_rules! identifiers {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_errors_replace_validation_errors_of_the_same_field() {
+        let mut validation = Invalid::default();
+        validation.push("name", "error-required");
+        validation.push("seats", "error-required");
+        let mut form = Invalid::default();
+        form.push("seats", "error-number");
+        let merged = validation.overridden_by(form);
+        assert_eq!(merged.for_field("seats"), Some("error-number"));
+        assert_eq!(merged.for_field("name"), Some("error-required"));
+        assert_eq!(merged.0.len(), 2);
+    }
 }

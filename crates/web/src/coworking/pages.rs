@@ -1961,12 +1961,8 @@ pub async fn add_resource(
             );
         }
         Ok(_) => e,
-        Err(mut i) => {
-            // A number typed wrong is reported once, by the page's own message.
-            i.0.retain(|x| !e.0.iter().any(|y| y.field == x.field));
-            i.0.extend(e.0);
-            i
-        }
+        // A number typed wrong is reported once, by the page's own message.
+        Err(i) => i.overridden_by(e),
     };
     let errors = rename(
         errors,
@@ -2041,11 +2037,7 @@ pub async fn create_offer(
             );
         }
         Ok(_) => e,
-        Err(mut i) => {
-            i.0.retain(|x| !e.0.iter().any(|y| y.field == x.field));
-            i.0.extend(e.0);
-            i
-        }
+        Err(i) => i.overridden_by(e),
     };
     let errors = rename(
         errors,
