@@ -220,23 +220,17 @@ impl Db {
         Ok(tx.commit().await?)
     }
 
-    /// The user behind a live session.
+    /// The user behind a live session, in one query: every page request asks it.
     pub async fn session_user(&self, token_hash: &str) -> Result<Option<User>> {
-        let user_id: Option<i64> = sqlx::query_scalar(
-            "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(now())
-        .fetch_optional(self.reader())
-        .await?;
-        let Some(user_id) = user_id else {
-            return Ok(None);
-        };
-        match self.user(user_id).await {
-            Ok(u) => Ok(Some(u)),
-            Err(StoreError::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE deleted_at IS NULL AND id = \
+             (SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2)"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(token_hash)
+            .bind(now())
+            .fetch_optional(self.reader())
+            .await?)
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
@@ -296,22 +290,16 @@ impl Db {
         Ok(())
     }
 
-    /// The user holding a live API token.
+    /// The user behind a live API token, in one query: every API request asks it.
     pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
-        let user_id: Option<i64> = sqlx::query_scalar(
-            "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(token_hash)
-        .fetch_optional(self.reader())
-        .await?;
-        match user_id {
-            Some(id) => match self.user(id).await {
-                Ok(u) => Ok(Some(u)),
-                Err(StoreError::NotFound) => Ok(None),
-                Err(e) => Err(e),
-            },
-            None => Ok(None),
-        }
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE deleted_at IS NULL AND id = \
+             (SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL)"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(token_hash)
+            .fetch_optional(self.reader())
+            .await?)
     }
 
     /// Files a single-use e-mail link (`purpose` is `verify` or `reset`).
