@@ -310,3 +310,39 @@ async fn bad_input_on_the_pages_gets_a_clear_answer_and_never_a_5xx() {
         "refused forms book nothing"
     );
 }
+
+#[tokio::test]
+async fn a_mistyped_coordinate_is_reported_once_and_the_space_is_not_saved() {
+    let server = TestServer::start();
+    let (operator, space) = coworking_space(&server, DUOMO, json!({})).await;
+    let org = space["organization_id"].as_i64().unwrap();
+    let web = signed_in(&server, &operator).await;
+    let path = format!("/coworking/gestione/spazi/nuovo?org={org}");
+    let csrf = web.csrf(&path).await;
+    let r = web
+        .post_form(
+            &path,
+            &[
+                ("space_name", "Spazio con un errore"),
+                ("address", "Via Torino 1, Milano"),
+                ("lat", "quarantacinque"),
+                ("lon", "9.19"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r}");
+    let page = r.text();
+    // The form's own "not a number" replaces what validation says of the missing latitude:
+    // one entry in the summary for the field, and it is the one about what was typed.
+    assert_eq!(page.matches("href=\"#f-lat\"").count(), 1, "{r}");
+    assert!(page.contains("Inserisci un numero"), "{r}");
+    assert!(page.contains("value=\"quarantacinque\""), "typed value kept: {r}");
+    let spaces = operator
+        .api
+        .get("/api/v1/coworking/spaces?limit=100")
+        .await
+        .expect(200);
+    let saved = spaces.to_string().contains("Spazio con un errore");
+    assert!(!saved, "nothing saved");
+}

@@ -1749,10 +1749,7 @@ pub async fn create_space(
             Err(f) => return Err(failure(f)),
         },
         Ok(_) => e,
-        Err(mut i) => {
-            i.0.extend(e.0);
-            i
-        }
+        Err(i) => i.overridden_by(e),
     };
     let form = FormState::new(space_values(&pairs), rename(errors, &SPACE_FIELD_NAMES));
     let title = p.t("cw-new-space");
@@ -1820,10 +1817,7 @@ pub async fn update_space(
             Err(i) => i,
         },
         Ok(_) => e,
-        Err(mut i) => {
-            i.0.extend(e.0);
-            i
-        }
+        Err(i) => i.overridden_by(e),
     };
     let form = FormState::new(space_values(&pairs), rename(errors, &SPACE_FIELD_NAMES));
     let title = p.t1("cw-edit-space", "name", &space.name);
