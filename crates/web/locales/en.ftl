@@ -460,6 +460,7 @@ cw-already-booked-title = You already have this booking
 cw-already-booked-body = You have already booked this resource for this date and time: no second booking was made.
 cw-already-waiting-title = You are already on the waitlist
 cw-already-waiting-body = You are already on the waitlist for this date and time.
+cw-credit-whole-day = A credit is worth one desk-day: booking half a day still uses a whole credit.
 cw-booking-title = Booking
 cw-booking-confirmed = Booking confirmed
 cw-booking-mail = We have sent you a confirmation e-mail with the calendar event.

@@ -460,6 +460,7 @@ cw-already-booked-title = Hai già questa prenotazione
 cw-already-booked-body = Hai già prenotato questa risorsa per questa data e fascia: non è stata creata una seconda prenotazione.
 cw-already-waiting-title = Sei già in lista d'attesa
 cw-already-waiting-body = Sei già in lista d'attesa per questa data e fascia.
+cw-credit-whole-day = Un credito vale una giornata di postazione: prenotando mezza giornata si usa comunque un credito intero.
 cw-booking-title = Prenotazione
 cw-booking-confirmed = Prenotazione confermata
 cw-booking-mail = Ti abbiamo inviato una e-mail di conferma con l'evento per il calendario.
