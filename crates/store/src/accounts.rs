@@ -112,14 +112,14 @@ impl Db {
         display_name: &str,
         locale: &str,
     ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET display_name = $1, locale = $2 WHERE id = $3")
-            .bind(display_name)
-            .bind(locale)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx.commit().await?)
+        self.write(
+            sqlx::query("UPDATE users SET display_name = $1, locale = $2 WHERE id = $3")
+                .bind(display_name)
+                .bind(locale)
+                .bind(user_id),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Sets a new password and ends every session and pending reset of the user, so a
@@ -149,16 +149,15 @@ impl Db {
         alliance_id: i64,
         role: &str,
     ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
+        self.write(sqlx::query(
             "INSERT INTO alliance_staff (user_id, alliance_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
         .bind(user_id)
         .bind(alliance_id)
         .bind(role)
-        .execute(&mut *tx)
+        )
         .await?;
-        Ok(tx.commit().await?)
+        Ok(())
     }
 
     /// Gives the user a role in an organisation, replacing any earlier role there.
@@ -168,17 +167,16 @@ impl Db {
         organization_id: i64,
         role: &str,
     ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
+        self.write(sqlx::query(
             "INSERT INTO organization_members (user_id, organization_id, role) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id, organization_id) DO UPDATE SET role = excluded.role",
         )
         .bind(user_id)
         .bind(organization_id)
         .bind(role)
-        .execute(&mut *tx)
+        )
         .await?;
-        Ok(tx.commit().await?)
+        Ok(())
     }
 
     pub async fn roles(&self, user_id: i64) -> Result<Vec<RoleGrant>> {
@@ -234,12 +232,9 @@ impl Db {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&mut *tx)
+        self.write(sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash))
             .await?;
-        Ok(tx.commit().await?)
+        Ok(())
     }
 
     pub async fn create_api_token(
@@ -276,14 +271,12 @@ impl Db {
 
     /// Revokes one of the user's own tokens; `NotFound` for anyone else's.
     pub async fn revoke_api_token(&self, user_id: i64, token_id: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+        let done = self.write(sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
             .bind(now())
             .bind(token_id)
             .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        )
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -310,19 +303,19 @@ impl Db {
         token_hash: &str,
         ttl_secs: i64,
     ) -> Result<()> {
-        let mut tx = self.begin().await?;
         let t = now();
-        sqlx::query(
-            "INSERT INTO email_tokens (token_hash, purpose, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        self.write(
+            sqlx::query(
+                "INSERT INTO email_tokens (token_hash, purpose, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(token_hash)
+            .bind(purpose)
+            .bind(user_id)
+            .bind(t)
+            .bind(t + ttl_secs),
         )
-        .bind(token_hash)
-        .bind(purpose)
-        .bind(user_id)
-        .bind(t)
-        .bind(t + ttl_secs)
-        .execute(&mut *tx)
         .await?;
-        Ok(tx.commit().await?)
+        Ok(())
     }
 
     /// Spends an e-mail link: at most once, only before it expires, only for its purpose.

@@ -1,7 +1,8 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyQueryResult};
+use sqlx::query::Query;
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 
 use crate::Result;
@@ -69,6 +70,18 @@ impl Db {
             Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.write.begin().await?,
         })
+    }
+
+    /// Runs one writing statement in a transaction of its own, so that on SQLite it goes
+    /// through the writer's lock like every other write.
+    pub async fn write<'q>(
+        &self,
+        statement: Query<'q, Any, AnyArguments<'q>>,
+    ) -> Result<AnyQueryResult> {
+        let mut tx = self.begin().await?;
+        let done = statement.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     /// Applies the migrations this database has not seen yet.

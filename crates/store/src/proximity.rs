@@ -110,13 +110,10 @@ impl Db {
 
     /// Forgets a person's commute profile; `true` when there was one.
     pub async fn delete_commute_profile(&self, user_id: i64) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let gone = sqlx::query("DELETE FROM commute_profiles WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
+        let gone = self
+            .write(sqlx::query("DELETE FROM commute_profiles WHERE user_id = $1").bind(user_id))
             .await?
             .rows_affected();
-        tx.commit().await?;
         Ok(gone > 0)
     }
 
