@@ -363,9 +363,17 @@ impl Db {
             .fetch_one(self.reader())
             .await?;
         let commute_profile = self.commute_profile(user_id).await?;
+        let (upcoming, history) = self.bookings_of_user(user_id, i64::MAX).await?;
+        let coworking = serde_json::json!({
+            "upcoming_bookings": upcoming,
+            "past_and_cancelled_bookings": history,
+            "waitlist": self.waitlist_of_user(user_id).await?,
+            "credits": self.credits_of_user(user_id).await?,
+        });
         Ok(serde_json::json!({
             "user": user,
             "commute_profile": commute_profile,
+            "coworking": coworking,
             "roles": roles,
             "api_tokens": tokens,
             "active_sessions": sessions,

@@ -1035,19 +1035,20 @@ impl Db {
 
     /// Leaves a waitlist; `NotFound` unless it is the person's and still waiting.
     pub async fn leave_waitlist(&self, id: i64, user_id: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE coworking_waitlist SET status = 'cancelled', decided_at = $1 WHERE id = $2 AND user_id = $3 AND status = 'waiting'",
-        )
-        .bind(now())
-        .bind(id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+        let done = self
+            .write(
+                sqlx::query(
+                    "UPDATE coworking_waitlist SET status = 'cancelled', decided_at = $1 WHERE id = $2 AND user_id = $3 AND status = 'waiting'",
+                )
+                .bind(now())
+                .bind(id)
+                .bind(user_id),
+            )
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(tx.commit().await?)
+        Ok(())
     }
 
     /// Cancels the person's own booking before the space's deadline, gives back its credit,
@@ -1224,22 +1225,21 @@ impl Db {
         status: rules::CheckIn,
         by: i64,
     ) -> Result<(), DecisionError> {
-        let mut tx = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE coworking_bookings SET status = $1, checked_in_at = $2, checked_in_by = $3 \
-             WHERE id = $4 AND status <> 'cancelled'",
-        )
-        .bind(status.as_str())
-        .bind(now())
-        .bind(by)
-        .bind(booking_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
+        let done = self
+            .write(
+                sqlx::query(
+                    "UPDATE coworking_bookings SET status = $1, checked_in_at = $2, checked_in_by = $3 \
+                     WHERE id = $4 AND status <> 'cancelled'",
+                )
+                .bind(status.as_str())
+                .bind(now())
+                .bind(by)
+                .bind(booking_id),
+            )
+            .await?;
         if done.rows_affected() == 0 {
             return Err(DecisionError::AlreadyDecided);
         }
-        tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
 

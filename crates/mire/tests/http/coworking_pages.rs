@@ -337,7 +337,10 @@ async fn a_mistyped_coordinate_is_reported_once_and_the_space_is_not_saved() {
     // one entry in the summary for the field, and it is the one about what was typed.
     assert_eq!(page.matches("href=\"#f-lat\"").count(), 1, "{r}");
     assert!(page.contains("Inserisci un numero"), "{r}");
-    assert!(page.contains("value=\"quarantacinque\""), "typed value kept: {r}");
+    assert!(
+        page.contains("value=\"quarantacinque\""),
+        "typed value kept: {r}"
+    );
     let spaces = operator
         .api
         .get("/api/v1/coworking/spaces?limit=100")
@@ -345,4 +348,61 @@ async fn a_mistyped_coordinate_is_reported_once_and_the_space_is_not_saved() {
         .expect(200);
     let saved = spaces.to_string().contains("Spazio con un errore");
     assert!(!saved, "nothing saved");
+}
+
+#[tokio::test]
+async fn a_persons_bookings_are_in_the_download_of_their_data() {
+    let server = TestServer::start();
+    let (operator, space) = coworking_space(&server, DUOMO, json!({})).await;
+    let desk = coworking_resource(
+        &operator,
+        space["id"].as_i64().unwrap(),
+        "open_desk",
+        1,
+        2000,
+    )
+    .await;
+    let worker = server.person();
+    let booking = worker
+        .api
+        .post(
+            "/api/v1/coworking/bookings",
+            &json!({"resource_id": desk["id"], "date": milan_day(1), "period": "morning"}),
+        )
+        .await
+        .expect(201);
+    let cancelled = worker
+        .api
+        .post(
+            "/api/v1/coworking/bookings",
+            &json!({"resource_id": desk["id"], "date": milan_day(2), "period": "full_day"}),
+        )
+        .await
+        .expect(201);
+    worker
+        .api
+        .delete(&format!("/api/v1/coworking/bookings/{}", cancelled["id"]))
+        .await
+        .expect(200);
+
+    let data = worker.api.get("/api/v1/me/data").await.expect(200);
+    let coworking = &data["coworking"];
+    let ids = |key: &str| -> Vec<i64> {
+        coworking[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key} in {data}"))
+            .iter()
+            .map(|b| b["id"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(ids("upcoming_bookings"), [booking["id"].as_i64().unwrap()]);
+    assert_eq!(
+        ids("past_and_cancelled_bookings"),
+        [cancelled["id"].as_i64().unwrap()]
+    );
+
+    // Another person's download holds none of it.
+    let other = server.person();
+    let theirs = other.api.get("/api/v1/me/data").await.expect(200);
+    assert_eq!(theirs["coworking"]["upcoming_bookings"], json!([]));
 }
