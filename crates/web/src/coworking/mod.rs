@@ -97,57 +97,72 @@ fn page_routes() -> Router<AppState> {
         .route("/coworking", get(pages::search))
         .route("/coworking/spazi/{id}", get(pages::space))
         .route("/coworking/spazi/{id}/prenota", post(pages::book))
-        .route("/coworking/prenotazioni", get(pages::my_bookings))
-        .route("/coworking/prenotazioni/{id}", get(pages::booking))
+        .route("/coworking/prenotazioni", get(pages::person::my_bookings))
+        .route("/coworking/prenotazioni/{id}", get(pages::person::booking))
         .route(
             "/coworking/prenotazioni/{id}/calendario.ics",
-            get(pages::booking_ics),
+            get(pages::person::booking_ics),
         )
-        .route("/coworking/prenotazioni/{id}/annulla", post(pages::cancel))
-        .route("/coworking/attesa/{id}/lascia", post(pages::leave_waitlist))
+        .route(
+            "/coworking/prenotazioni/{id}/annulla",
+            post(pages::person::cancel),
+        )
+        .route(
+            "/coworking/attesa/{id}/lascia",
+            post(pages::person::leave_waitlist),
+        )
         .route(
             "/organizzazioni/{id}/crediti",
-            get(pages::credits).post(pages::assign_credits),
+            get(pages::firm::credits).post(pages::firm::assign_credits),
         )
         .route(
             "/organizzazioni/{id}/crediti/acquista",
-            post(pages::purchase_pack),
+            post(pages::firm::purchase_pack),
         )
-        .route("/coworking/gestione", get(pages::manage))
+        .route("/coworking/gestione", get(pages::operator::manage))
         .route(
             "/coworking/gestione/spazi/nuovo",
-            get(pages::new_space_form).post(pages::create_space),
+            get(pages::operator::new_space_form).post(pages::operator::create_space),
         )
-        .route("/coworking/gestione/spazi/{id}", get(pages::manage_space))
+        .route(
+            "/coworking/gestione/spazi/{id}",
+            get(pages::operator::manage_space),
+        )
         .route(
             "/coworking/gestione/spazi/{id}/modifica",
-            get(pages::edit_space_form).post(pages::update_space),
+            get(pages::operator::edit_space_form).post(pages::operator::update_space),
         )
         .route(
             "/coworking/gestione/spazi/{id}/risorse",
-            post(pages::add_resource),
+            post(pages::operator::add_resource),
         )
         .route(
             "/coworking/gestione/spazi/{id}/offerte",
-            post(pages::create_offer),
+            post(pages::operator::create_offer),
         )
-        .route("/coworking/gestione/spazi/{id}/oggi", get(pages::today))
+        .route(
+            "/coworking/gestione/spazi/{id}/oggi",
+            get(pages::operations::today),
+        )
         .route(
             "/coworking/gestione/spazi/{id}/cruscotto",
-            get(pages::dashboard),
+            get(pages::operations::dashboard),
         )
         .route(
             "/coworking/gestione/prenotazioni/{id}/presenza",
-            post(pages::check_in),
+            post(pages::operations::check_in),
         )
-        .route("/coordinamento/convenzioni", get(pages::offers))
+        .route(
+            "/coordinamento/convenzioni",
+            get(pages::coordinator::offers),
+        )
         .route(
             "/coordinamento/convenzioni/{id}/approva",
-            post(pages::approve_offer),
+            post(pages::coordinator::approve_offer),
         )
         .route(
             "/coordinamento/convenzioni/{id}/rifiuta",
-            post(pages::reject_offer),
+            post(pages::coordinator::reject_offer),
         )
 }
 
