@@ -1,6 +1,7 @@
 //! Reading the Comune di Milano's list of qualified coworking spaces (CSV) into spaces to
 //! import: tolerant of column order, header spelling (Italian/English, case, accents), `;` or
-//! `,` separators, decimal commas, a UTF-8 BOM and CRLF; strict about every row's values.
+//! `,` separators, decimal commas, a UTF-8 BOM and CRLF, UTF-8 or Windows-1252 bytes
+//! ([`decode`]); strict about every row's values.
 //! Pure code: placing the coordinates in Milan is the caller's job (`mire_geo`).
 
 use crate::alliance::NAME_MAX;
@@ -186,6 +187,53 @@ fn parse_degrees(raw: &str) -> Option<f64> {
 
 fn optional(raw: Option<&String>) -> Option<String> {
     raw.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// The character encoding a file was read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Windows1252,
+}
+
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Windows1252 => "Windows-1252",
+        }
+    }
+}
+
+/// Windows-1252 characters of bytes 0x80 to 0x9F; the other bytes are Latin-1, i.e. the code
+/// point of the same number. The five bytes Windows leaves undefined map to the C1 controls,
+/// as browsers decode them (WHATWG Encoding Standard).
+const WINDOWS_1252_HIGH: [char; 32] = [
+    '\u{20ac}', '\u{81}', '\u{201a}', '\u{192}', '\u{201e}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{2c6}', '\u{2030}', '\u{160}', '\u{2039}', '\u{152}', '\u{8d}', '\u{17d}', '\u{8f}',
+    '\u{90}', '\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{2dc}', '\u{2122}', '\u{161}', '\u{203a}', '\u{153}', '\u{9d}', '\u{17e}', '\u{178}',
+];
+
+/// Decodes a file's bytes: valid UTF-8 (with or without a BOM, which [`read`] skips) as it
+/// is; anything else as Windows-1252, the encoding of spreadsheets saved on Italian Windows
+/// and of many open-data exports. Every byte has a character in Windows-1252, so this never
+/// fails; a file in yet another encoding shows as odd letters in the names, not as an error.
+pub fn decode(bytes: &[u8]) -> (String, Encoding) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (text.to_owned(), Encoding::Utf8),
+        Err(_) => (
+            bytes.iter().map(|&b| windows_1252_char(b)).collect(),
+            Encoding::Windows1252,
+        ),
+    }
+}
+
+fn windows_1252_char(byte: u8) -> char {
+    match byte {
+        0x80..=0x9f => WINDOWS_1252_HIGH[usize::from(byte - 0x80)],
+        _ => char::from(byte),
+    }
 }
 
 /// Reads the whole file and returns every valid space, or every error found (all rows are
@@ -443,6 +491,48 @@ pub fn count_rows(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf8_is_read_as_it_is_with_or_without_bom() {
+        let text = "Nome;Indirizzo\nCaffè Municipalità;Via Brera 1\n";
+        assert_eq!(decode(text.as_bytes()), (text.to_owned(), Encoding::Utf8));
+        let with_bom = format!("\u{feff}{text}");
+        let (decoded, encoding) = decode(with_bom.as_bytes());
+        assert_eq!(encoding, Encoding::Utf8);
+        assert_eq!(read(&decoded).0, read(text).0);
+    }
+
+    #[test]
+    fn other_bytes_are_read_as_windows_1252() {
+        // "Caffè Municipalità – 20 €" as Windows-1252 writes it: è E8, à E0, en dash 96,
+        // euro 80; plus the rest of Latin-1 and every byte of the 0x80-0x9F block.
+        let bytes = b"Caff\xe8 Municipalit\xe0 \x96 20 \x80";
+        assert_eq!(
+            decode(bytes),
+            (
+                "Caffè Municipalità – 20 €".to_owned(),
+                Encoding::Windows1252
+            )
+        );
+        let (all, _) = decode(&(0x80..=0xffu8).collect::<Vec<u8>>());
+        let chars: Vec<char> = all.chars().collect();
+        assert_eq!(chars.len(), 128, "one character per byte");
+        assert_eq!(chars[0x92 - 0x80], '\u{2019}', "right single quote");
+        assert_eq!(chars[0x9f - 0x80], 'Ÿ');
+        assert_eq!(chars[0xa0 - 0x80], '\u{a0}', "Latin-1 from 0xA0 on");
+        assert_eq!(chars[0xff - 0x80], 'ÿ');
+    }
+
+    #[test]
+    fn a_windows_1252_list_imports_its_accented_names() {
+        let mut bytes = b"Denominazione;Indirizzo;Latitudine;Longitudine;Posti\r\n".to_vec();
+        bytes.extend_from_slice(b"Caff\xe8 Municipalit\xe0;Via Citt\xe0 1;45,4642;9,19;10\r\n");
+        let (text, encoding) = decode(&bytes);
+        assert_eq!(encoding, Encoding::Windows1252);
+        let spaces = parse(&text).expect("a valid file");
+        assert_eq!(spaces[0].name, "Caffè Municipalità");
+        assert_eq!(spaces[0].address, "Via Città 1");
+    }
 
     #[test]
     fn semicolon_decimal_commas_bom_crlf() {

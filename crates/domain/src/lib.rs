@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod alliance;
 pub mod coworking;
+pub mod coworking_demand;
 pub mod coworking_import;
 pub mod proximity;
 pub mod text;

@@ -34,7 +34,7 @@ mod streets;
 pub use accessibility::{AccessibilityReport, CategoryShare, NilAccessibility};
 pub use atm::{HeadwayModel, RideTimes, Route, RoutePattern, Stop, TransitData};
 pub use city::{CityArea, NilSamples};
-pub use engine::{Journey, Leg, Proximity, Reach, Waypoint};
+pub use engine::{minutes, Journey, Leg, Proximity, Reach, Waypoint};
 pub use export::ExportSummary;
 pub use isochrone::{Isochrone, NilReach, ReachedPoint};
 pub use network::{Edge, Network, Node, NodeKind};

@@ -415,11 +415,12 @@ async fn run(url: &str, dir: &std::path::Path, past: usize, o: &Options) -> anyh
         for i in 0..500 {
             let date = rules::iso(today + chrono::Duration::days(1 + (i % 20) as i64));
             let (lat, lon) = fx.points[rng.below(fx.points.len())];
-            q.push(match i % 5 {
+            q.push(match i % 6 {
                 0 => format!("/api/v1/coworking/spaces?municipio={}", 1 + i % 9),
                 1 => format!("/api/v1/coworking/spaces?date={date}&period=full_day&municipio={}", 1 + i % 9),
                 2 => format!("/api/v1/coworking/spaces?amenities=wifi,kitchen&max_price_cents=2500&date={date}"),
                 3 => format!("/api/v1/coworking/spaces?lat={lat}&lon={lon}&radius_m=2000&date={date}&period=morning"),
+                4 => format!("/api/v1/coworking/spaces?lat={lat}&lon={lon}&minutes=20&mode=transit&date={date}"),
                 _ => format!("/api/v1/coworking/spaces?nil={}&offers=0", 1 + i % 88),
             });
         }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use mire_domain::coworking_import::{self, ImportedSpace, RowError};
+use mire_domain::coworking_import::{self, Encoding, ImportedSpace, RowError};
 use mire_geo::territory::Territory;
 use mire_geo::LatLon;
 use mire_web::Config;
@@ -21,8 +21,15 @@ pub async fn run(
     operator: Option<i64>,
 ) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| anyhow::anyhow!("{} is not UTF-8 text: {e}", file.display()))?;
+    let (text, encoding) = coworking_import::decode(&bytes);
+    if encoding != Encoding::Utf8 {
+        // Said up front: a file in an unexpected encoding shows as odd letters in the names.
+        println!(
+            "{} is not UTF-8: file read as {}",
+            file.display(),
+            encoding.name()
+        );
+    }
     let (spaces, mut errors) = coworking_import::read(&text);
     let (rows, place_errors) = place(&spaces, coworking_import::count_rows(&text));
     errors.extend(place_errors);

@@ -54,10 +54,24 @@ struct Demo {
     coworking: DemoCoworking,
 }
 
-/// Fictional spaces of the demo coworking operator, with resources and approved offers.
+/// Fictional spaces of the demo coworking operator, with resources and approved offers, and
+/// fictional demands for desks.
 #[derive(Deserialize, Default)]
 struct DemoCoworking {
     spaces: Vec<DemoSpace>,
+    #[serde(default)]
+    demands: Vec<DemoDemand>,
+}
+
+/// A demand posted by a demo user (for their organisation when `organization` is given); its
+/// first day is `from_in_days` after the demo is loaded, so it is never in the past.
+#[derive(Deserialize)]
+struct DemoDemand {
+    poster: String,
+    organization: Option<usize>,
+    from_in_days: i64,
+    #[serde(flatten)]
+    input: mire_domain::coworking_demand::DemandInput,
 }
 
 #[derive(Deserialize)]
@@ -196,6 +210,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<Option<String>> {
         }
     }
     demo_coworking(db, &d, &org_ids).await?;
+    demo_demands(db, &d, &org_ids, alliance.id).await?;
     Ok(Some(d.password))
 }
 
@@ -231,6 +246,38 @@ async fn demo_coworking(db: &Db, d: &Demo, org_ids: &[i64]) -> anyhow::Result<()
                 db.decide_offer(offer, true, c).await?;
             }
         }
+    }
+    Ok(())
+}
+
+/// The demo demands, each near the NIL it names.
+async fn demo_demands(db: &Db, d: &Demo, org_ids: &[i64], alliance: i64) -> anyhow::Result<()> {
+    use mire_domain::coworking_demand::Near;
+    let today = mire_store::coworking::today();
+    for dd in &d.coworking.demands {
+        let poster = db
+            .user_id_by_email(&dd.poster)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo demand: no user {}", dd.poster))?;
+        let mut input = dd.input.clone();
+        let from = today.iter_days().nth(dd.from_in_days.max(0) as usize);
+        input.from_date = from.map(mire_domain::coworking::iso).unwrap_or_default();
+        let known = |id: u16| Territory::milan().nil(id).is_some();
+        let new = input
+            .validate(dd.organization.is_some(), today, known)
+            .map_err(|e| anyhow::anyhow!("demo demand of {}: {e:?}", dd.poster))?;
+        let Near::Nil(nil) = new.near else {
+            anyhow::bail!("demo demands name their NIL");
+        };
+        db.create_demand(&mire_store::coworking_demand::DemandRecord {
+            alliance_id: alliance,
+            posted_by: poster,
+            organization_id: dd.organization.map(|i| org_ids[i]),
+            demand: &new,
+            nils: &[(i64::from(nil), new.desks)],
+            is_demo: true,
+        })
+        .await?;
     }
     Ok(())
 }

@@ -369,6 +369,7 @@ impl Db {
             "past_and_cancelled_bookings": history,
             "waitlist": self.waitlist_of_user(user_id).await?,
             "credits": self.credits_of_user(user_id).await?,
+            "demands": self.demands_posted_by(user_id).await?,
         });
         Ok(serde_json::json!({
             "user": user,
@@ -397,6 +398,16 @@ impl Db {
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }
+        // A demand a person posted for themselves has no one left to answer: it closes and its
+        // note goes. A firm's demand stays the firm's.
+        sqlx::query(
+            "UPDATE coworking_demands SET note = NULL, status = 'closed', closed_at = COALESCE(closed_at, $1) \
+             WHERE posted_by = $2 AND organization_id IS NULL",
+        )
+        .bind(now())
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "UPDATE users SET email = NULL, password_hash = NULL, display_name = '', deleted_at = $1 WHERE id = $2",
         )

@@ -18,7 +18,9 @@
 //!
 //! # API for pages and handlers
 //! Spaces: [`Db::create_space`], [`Db::update_space`], [`Db::space`], [`Db::spaces_of_organization`],
-//! [`Db::search_spaces`], [`Db::space_closures`]. Resources: [`Db::add_resource`],
+//! [`Db::search_spaces`] (by travel time: [`Db::space_points_near`], then
+//! [`Db::search_spaces_among`]), [`Db::space_closures`], [`Db::workplace_points`] (for the
+//! proximity reports). Resources: [`Db::add_resource`],
 //! [`Db::resource`], [`Db::resources`], [`Db::availability`]. Offers: [`Db::create_offer`],
 //! [`Db::offer`], [`Db::offers`], [`Db::pending_offers`], [`Db::decide_offer`].
 //! Bookings: [`Db::book`], [`Db::cancel_booking`], [`Db::booking`], [`Db::bookings_of_user`],
@@ -221,6 +223,15 @@ pub struct SpaceHit {
     pub has_offer: bool,
     /// Great-circle distance from the point searched, if any.
     pub distance_m: Option<f64>,
+}
+
+/// A space as a place on the map, for the proximity reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkplacePoint {
+    pub id: i64,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
 }
 
 /// A booking as asked.
@@ -550,13 +561,58 @@ impl Db {
     /// Searches spaces. Past bookings play no part: availability reads only the capacity
     /// counters of the date asked, through their primary key.
     pub async fn search_spaces(&self, q: &SpaceSearch) -> Result<Vec<SpaceHit>> {
+        self.search_spaces_in(q, None).await
+    }
+
+    /// Searches among the spaces of `ids` only (the ones a travel-time search found
+    /// reachable), so the per-space figures are computed for those alone.
+    pub async fn search_spaces_among(&self, q: &SpaceSearch, ids: &[i64]) -> Result<Vec<SpaceHit>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        self.search_spaces_in(q, Some(ids)).await
+    }
+
+    /// Ids and coordinates of the spaces within `radius_m` of a point: the cheap first step of
+    /// a search by travel time.
+    pub async fn space_points_near(
+        &self,
+        lat: f64,
+        lon: f64,
+        radius_m: f64,
+    ) -> Result<Vec<(i64, f64, f64)>> {
+        let (la0, la1, lo0, lo1) = bounding_box(lat, lon, radius_m);
+        let rows: Vec<(i64, f64, f64)> = sqlx::query_as(
+            "SELECT id, lat, lon FROM coworking_spaces \
+             WHERE lat BETWEEN $1 AND $2 AND lon BETWEEN $3 AND $4 ORDER BY id",
+        )
+        .bind(la0)
+        .bind(la1)
+        .bind(lo0)
+        .bind(lo1)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, la, lo)| haversine_m(lat, lon, *la, *lo) <= radius_m)
+            .collect())
+    }
+
+    async fn search_spaces_in(
+        &self,
+        q: &SpaceSearch,
+        ids: Option<&[i64]>,
+    ) -> Result<Vec<SpaceHit>> {
         let day = q.date.unwrap_or_else(today);
         let units = rules::units(q.period.unwrap_or(Period::FullDay), None);
         let (u0, u1) = (units[0], *units.last().unwrap_or(&units[0]));
-        let bbox = q.near.map(|(lat, lon, r)| {
-            let dlat = r / 111_000.0;
-            let dlon = r / (111_000.0 * lat.to_radians().cos().max(0.1));
-            (lat - dlat, lat + dlat, lon - dlon, lon + dlon)
+        let bbox = q.near.map(|(lat, lon, r)| bounding_box(lat, lon, r));
+        // No list placeholder works on both backends, and ids written into the SQL would
+        // make a new statement to prepare on every search: one text parameter ",3,17," holds
+        // them instead ("" for all spaces).
+        let among = ids.map_or(String::new(), |ids| {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!(",{},", list.join(","))
         });
         // Free desk seats on the day asked (today when none): a seat counts when free in every
         // unit of the period.
@@ -576,6 +632,7 @@ impl Db {
              WHERE ($4 = 0 OR s.municipio = $4) AND ($5 = 0 OR s.nil_id = $5) AND (s.amenities & $6) = $6 \
                AND ($7 = 0 OR (s.lat BETWEEN $8 AND $9 AND s.lon BETWEEN $10 AND $11)) \
                AND ($12 < 0 OR s.is_demo = $12) \
+               AND ($13 = '' OR $13 LIKE ('%,' || CAST(s.id AS TEXT) || ',%')) \
              ORDER BY s.name, s.id",
             OFFER_IN_FORCE.replace("$DATE", "$1")
         );
@@ -593,6 +650,7 @@ impl Db {
             .bind(lo0)
             .bind(lo1)
             .bind(q.only_demo.map(i64::from).unwrap_or(-1))
+            .bind(among)
             .fetch_all(self.reader())
             .await?;
         let period = q.period.unwrap_or(Period::FullDay);
@@ -653,6 +711,30 @@ impl Db {
         let offset = q.offset.max(0) as usize;
         let limit = if q.limit <= 0 { 50 } else { q.limit } as usize;
         Ok(hits.into_iter().skip(offset).take(limit).collect())
+    }
+
+    /// Where people can go to work for a day: real spaces (not demo) with at least one desk
+    /// resource, by id. The proximity reports count them; a space with only meeting rooms,
+    /// or imported without seats, is not such a place yet.
+    pub async fn workplace_points(&self) -> Result<Vec<WorkplacePoint>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.name, s.lat, s.lon FROM coworking_spaces s \
+             WHERE s.is_demo = 0 AND EXISTS (SELECT 1 FROM coworking_resources r \
+               WHERE r.space_id = s.id AND r.kind <> 'meeting_room') \
+             ORDER BY s.id",
+        )
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(WorkplacePoint {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    lat: r.try_get("lat")?,
+                    lon: r.try_get("lon")?,
+                })
+            })
+            .collect()
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1941,6 +2023,13 @@ async fn price_for(
         Some((id, _, Some(p), _)) => (Pricing::Discount, rules::discounted(list, *p), Some(*id)),
         _ => (Pricing::List, list, None),
     })
+}
+
+/// The latitude and longitude ranges that hold a circle of `r` metres around a point.
+fn bounding_box(lat: f64, lon: f64, r: f64) -> (f64, f64, f64, f64) {
+    let dlat = r / 111_000.0;
+    let dlon = r / (111_000.0 * lat.to_radians().cos().max(0.1));
+    (lat - dlat, lat + dlat, lon - dlon, lon + dlon)
 }
 
 fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod alliance;
 pub mod coworking;
+pub mod coworking_demand;
 mod db;
 mod migrations;
 pub mod proximity;

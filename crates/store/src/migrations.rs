@@ -25,6 +25,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_house"),
     migration!(2, "0002_coworking"),
     migration!(3, "0003_commute"),
+    migration!(4, "0004_coworking_demand"),
 ];
 
 pub(crate) async fn apply(db: &Db) -> Result<usize> {

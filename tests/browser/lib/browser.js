@@ -1,4 +1,5 @@
 // Headless Debian Chromium driven by playwright-core (which never downloads a browser).
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
@@ -84,4 +85,13 @@ export async function visit(page, base, path) {
     throw new Error(`GET ${path} answered ${res.status()}:\n${(await res.text()).slice(0, 2000)}`);
   }
   return res;
+}
+
+/** Fails when the page is wider than the window, i.e. it scrolls sideways (WCAG 1.4.10 reflow). */
+export async function assertNoSidewaysScroll(page, label) {
+  const { scroll, width } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+  }));
+  assert.ok(scroll <= width, `${label}: the page scrolls sideways at ${width}px (${scroll}px wide)`);
 }

@@ -6,33 +6,22 @@
 // booking can be made with the keyboard alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { startServer, mireBin } from '../lib/server.js';
-import { launchBrowser, newPage, visit, watchProblems } from '../lib/browser.js';
+import { startServer } from '../lib/server.js';
+import { launchBrowser, newPage, visit, watchProblems, assertNoSidewaysScroll } from '../lib/browser.js';
 import { assertAccessible } from '../lib/axe.js';
-import { logIn, navigates, mainText, here, uniqueEmail } from '../lib/flows.js';
+import { actorsOf, milanDay } from '../lib/actors.js';
+import { logIn, navigates, mainText, here } from '../lib/flows.js';
 import { describe, tabUntil } from '../lib/keyboard.js';
 
-const run = promisify(execFile);
 const PHONE = { width: 375, height: 667 };
-const DUOMO = { lat: 45.4642, lon: 9.19 };
+const DUOMO = { address: 'Piazza del Duomo 1, Milano', lat: 45.4642, lon: 9.19 };
 const EVERY_DAY = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, '00:00-24:00']));
 
 let server;
 let browser;
-let taxSeed = 0;
-
-/** A partita IVA with a correct check digit, different at every call. */
-function vat() {
-  taxSeed += 1;
-  const digits = `${(1 + (process.pid % 9))}${String(Date.now() % 1e6).padStart(6, '0')}${String(taxSeed).padStart(3, '0')}`
-    .slice(0, 10)
-    .split('')
-    .map(Number);
-  const sum = digits.reduce((acc, d, i) => acc + (i % 2 === 0 ? d : d * 2 > 9 ? d * 2 - 9 : d * 2), 0);
-  return digits.join('') + String((10 - (sum % 10)) % 10);
-}
+let person;
+let api;
+let organization;
 
 /** The decoded subject of an e-mail (RFC 2047 `=?utf-8?B?...?=` when not plain ASCII). */
 function subject(mail) {
@@ -40,48 +29,10 @@ function subject(mail) {
   return raw.replace(/=\?utf-8\?B\?([^?]*)\?=/gi, (_, b64) => Buffer.from(b64, 'base64').toString('utf8'));
 }
 
-/** `YYYY-MM-DD`, `days` after today in Milan. */
-function milanDay(days) {
-  const now = new Date(Date.now() + days * 86_400_000);
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Rome', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}
-
-/** A confirmed account made with the admin CLI, in organisation `org` when given, with an API token. */
-async function person(who, { role = 'worker', org } = {}) {
-  const p = { email: uniqueEmail(who), password: `parola segreta di ${who} 2026`, name: `${who[0].toUpperCase()}${who.slice(1)} Prova` };
-  const args = ['admin', 'create-user', '--email', p.email, '--password', p.password, '--role', role, '--name', p.name];
-  if (org) args.push('--org', String(org));
-  const out = await run(mireBin(), args, { cwd: server.dir, env: server.env });
-  p.id = Number(out.stdout.trim());
-  const tok = await run(mireBin(), ['admin', 'token', '--email', p.email], { cwd: server.dir, env: server.env });
-  p.token = tok.stdout.trim();
-  return p;
-}
-
-/** Calls the JSON API as `who`; returns the parsed body after checking the status. */
-async function api(who, method, path, body, status = 200) {
-  const res = await fetch(new URL(path, server.url), {
-    method,
-    headers: { authorization: `Bearer ${who.token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.equal(res.status, status, `${method} ${path} answered ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function organization(rep, kind, name) {
-  const org = await api(rep, 'POST', '/api/v1/organizations', {
-    name, kind, tax_code: vat(), size_class: 'small', sector: 'Servizi',
-    address: 'Piazza del Duomo 1, Milano', lat: DUOMO.lat, lon: DUOMO.lon,
-  }, 201);
-  return org.id;
-}
-
 /** An operator organisation with a space open all day every day and the resources asked. */
 async function operatorWithSpace(name, resources, extra = {}) {
   const op = await person('gestore');
-  op.org = await organization(op, 'coworking_operator', `${name} Srl`);
+  op.org = await organization(op, 'coworking_operator', `${name} Srl`, DUOMO);
   const space = await api(op, 'POST', '/api/v1/coworking/spaces', {
     organization_id: op.org, name, description_it: `Spazio ${name} in centro.`, description_en: `${name}, downtown.`,
     address: 'Via Torino 10, Milano', lat: 45.4620, lon: 9.1860, opening_hours: EVERY_DAY,
@@ -111,6 +62,7 @@ async function bookOnPage(page, resource, { period, credit = false, waitlist = f
 
 before(async () => {
   server = await startServer();
+  ({ person, api, organization } = actorsOf(server));
   browser = await launchBrowser();
 });
 
@@ -138,6 +90,15 @@ test('search, book, confirmation with .ics, my bookings, cancel; a double submit
   assert.equal(await result.count(), 1, `Navigli Hub should be found:\n${await mainText(page)}`);
   assert.match(await mainText(page), /5 posti liberi/);
   assert.equal(await page.locator('figure.map svg a', { hasText: 'Navigli Hub' }).getAttribute('href'), `/coworking/spazi/${space.id}`);
+  // Within 15 minutes on foot of the Duomo (the filters above are kept): found with its
+  // travel time, and the page passes axe.
+  await page.getByLabel('Coordinate del punto').fill('45.4642, 9.19');
+  await page.getByLabel('Raggiungibile in (minuti)').fill('15');
+  await page.getByLabel('Come ti sposti').selectOption('walk');
+  await navigates(page, () => page.getByRole('button', { name: 'Cerca', exact: true }).click());
+  const timed = page.locator('ul.cw-results li', { has: page.getByRole('link', { name: 'Navigli Hub' }) });
+  assert.match(await timed.innerText(), /\d+,\d min a piedi/);
+  await assertAccessible(page, 'search by travel time');
   // A filter it does not meet drops it.
   await visit(page, server.url, `/coworking?date=${day}&amenity=kitchen`);
   assert.equal(await page.locator('ul.cw-results').getByRole('link', { name: 'Navigli Hub' }).count(), 0);
@@ -266,10 +227,10 @@ test("a firm buys a credit pack, gives a credit to its employee, who books with 
   await api(coordinator, 'POST', `/api/v1/coworking/offers/${offer.id}/approve`, {});
 
   const rep = await person('rebecca');
-  const firm = await organization(rep, 'company', 'Officina Credito Srl');
+  const firm = await organization(rep, 'company', 'Officina Credito Srl', DUOMO);
   const employee = await person('elena', { role: 'worker', org: firm });
   const otherRep = await person('ottavio');
-  const otherFirm = await organization(otherRep, 'company', 'Altra Impresa Srl');
+  const otherFirm = await organization(otherRep, 'company', 'Altra Impresa Srl', DUOMO);
 
   const page = await newPage(browser);
   const problems = watchProblems(page);
@@ -323,7 +284,7 @@ test("a firm buys a credit pack, gives a credit to its employee, who books with 
 
 test('an operator creates a space, a resource and an offer through the pages; the coordinator approves it; check-in and dashboard', async () => {
   const op = await person('oreste');
-  const org = await organization(op, 'coworking_operator', 'Gestioni Porta Romana Srl');
+  const org = await organization(op, 'coworking_operator', 'Gestioni Porta Romana Srl', DUOMO);
   const coordinator = await person('cora', { role: 'coordinator' });
   const page = await newPage(browser);
   const problems = watchProblems(page);
@@ -433,7 +394,7 @@ test('axe: every coworking page, desktop and phone', async (t) => {
   const coordinator = await person('cesira', { role: 'coordinator' });
   await api(op, 'POST', `/api/v1/coworking/spaces/${space.id}/offers`, { kind: 'discount', title: 'Sconto prova', discount_percent: 10 }, 201);
   const rep = await person('ruggero');
-  const firm = await organization(rep, 'company', 'Impresa Accessibile Srl');
+  const firm = await organization(rep, 'company', 'Impresa Accessibile Srl', DUOMO);
   const holder = await person('ilaria');
   const day = milanDay(2);
   const mine = await api(holder, 'POST', '/api/v1/coworking/bookings', { resource_id: (await api(op, 'GET', `/api/v1/coworking/spaces/${space.id}`)).resources.find((r) => r.kind === 'open_desk').id, date: day, period: 'full_day' }, 201);
@@ -458,10 +419,7 @@ test('axe: every coworking page, desktop and phone', async (t) => {
           assert.ok([200, 422].includes(res.status()), `${path} answered ${res.status()}`);
           assert.deepEqual(problems.splice(0), []);
           await assertAccessible(page, `${path} [${size}]`);
-          if (viewport) {
-            const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-            assert.ok(wide <= PHONE.width + 1, `${path} scrolls sideways on a phone (${wide}px)`);
-          }
+          if (viewport) await assertNoSidewaysScroll(page, path);
         });
       }
       if (who === holder) {

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.js';
-import { launchBrowser, newPage, visit, watchProblems } from '../lib/browser.js';
+import { launchBrowser, newPage, visit, watchProblems, assertNoSidewaysScroll } from '../lib/browser.js';
 import { assertAccessible } from '../lib/axe.js';
 import { navigates, here, mainText } from '../lib/flows.js';
 import { focused, describe, tabUntil, hasVisibleOutline } from '../lib/keyboard.js';
@@ -56,13 +56,7 @@ async function check(page, problems, label, lang, viewport) {
   assert.equal(await page.locator('html').getAttribute('lang'), lang, `${label}: html lang`);
   assert.deepEqual(problems.splice(0), [], `${label}: problems while loading`);
   await assertAccessible(page, `${label} [${lang}, ${viewport.width}px]`);
-  if (viewport === PHONE) {
-    const { scroll, width } = await page.evaluate(() => ({
-      scroll: document.documentElement.scrollWidth,
-      width: window.innerWidth,
-    }));
-    assert.ok(scroll <= width, `${label}: the page scrolls sideways at ${width}px (${scroll}px wide)`);
-  }
+  if (viewport === PHONE) await assertNoSidewaysScroll(page, label);
 }
 
 for (const viewport of [DESKTOP, PHONE]) {

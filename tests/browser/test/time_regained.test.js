@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.js';
-import { launchBrowser, newPage, visit, watchProblems } from '../lib/browser.js';
+import { launchBrowser, newPage, visit, watchProblems, assertNoSidewaysScroll } from '../lib/browser.js';
 import { assertAccessible } from '../lib/axe.js';
 import { navigates, uniqueEmail, logIn, registerOrganization } from '../lib/flows.js';
 
@@ -26,18 +26,10 @@ after(async () => {
   await server?.stop();
 });
 
-async function noSidewaysScroll(page, label) {
-  const { scroll, width } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    width: window.innerWidth,
-  }));
-  assert.ok(scroll <= width, `${label}: the page scrolls sideways at ${width}px (${scroll}px wide)`);
-}
-
 async function check(page, problems, label, viewport) {
   assert.deepEqual(problems.splice(0), [], `${label}: problems while loading`);
   await assertAccessible(page, `${label} [${viewport.width}px]`);
-  if (viewport === PHONE) await noSidewaysScroll(page, label);
+  if (viewport === PHONE) await assertNoSidewaysScroll(page, label);
 }
 
 const TAX_CODES = { 1280: '13579246805', 375: '24680135795' };

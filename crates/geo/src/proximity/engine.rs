@@ -475,7 +475,7 @@ fn waypoint(at: LatLon) -> Waypoint {
     Waypoint { at, name: None }
 }
 
-/// Minutes with one decimal, for people.
-pub(crate) fn minutes(secs: u32) -> f64 {
+/// Minutes with one decimal, for people (as in [`Journey::minutes`]).
+pub fn minutes(secs: u32) -> f64 {
     (secs as f64 / 6.0).round() / 10.0
 }

@@ -197,3 +197,44 @@ async fn the_operator_must_exist_and_run_coworking() {
         .expect(200);
     assert_eq!(detail["organization_id"], op_id, "{detail}");
 }
+
+#[tokio::test]
+async fn a_windows_1252_file_keeps_its_accented_names() {
+    let server = TestServer::start();
+    // As a spreadsheet on Italian Windows saves it: è is E8, à is E0, ù is F9; no BOM.
+    let mut bytes = b"Denominazione;Indirizzo;Municipio;Latitudine;Longitudine;Posti\r\n".to_vec();
+    bytes.extend_from_slice(
+        b"Caff\xe8 Municipalit\xe0;Via Citt\xe0 di Castello 2;1;45,4642;9,1900;8\r\n",
+    );
+    bytes.extend_from_slice(b"Pi\xf9 Spazio;Corso Lodi 100;4;45,4390;9,2240;\r\n");
+    assert!(
+        std::str::from_utf8(&bytes).is_err(),
+        "the file is not UTF-8"
+    );
+    let file = csv_file("windows-1252.csv", &bytes);
+
+    let out = server.mire(&["import", "coworkings", &file]);
+    assert!(out.success, "{out}");
+    assert!(
+        out.stdout.contains("file read as Windows-1252"),
+        "the command says how it read the file:\n{out}"
+    );
+    assert!(out.stdout.contains("2 created, 0 updated"), "{out}");
+    let items = spaces(&server).await;
+    let cafe = named(&items, "Caffè Municipalità");
+    assert_eq!(cafe["address"], "Via Città di Castello 2", "{cafe}");
+    assert_eq!(cafe["desk_seats"], 8, "{cafe}");
+    named(&items, "Più Spazio");
+
+    // The same list in UTF-8 is the same list: a re-import updates, it does not duplicate.
+    // (These accented letters have the same numbers in Latin-1 and Unicode.)
+    let utf8: String = bytes.iter().map(|&b| char::from(b)).collect();
+    let again = server.mire(&[
+        "import",
+        "coworkings",
+        &csv_file("utf-8.csv", utf8.as_bytes()),
+    ]);
+    assert!(again.success, "{again}");
+    assert!(!again.stdout.contains("Windows-1252"), "{again}");
+    assert!(again.stdout.contains("0 created, 2 updated"), "{again}");
+}

@@ -6,6 +6,8 @@ use chrono::NaiveDate;
 use mire_domain::coworking::{
     self as rules, Amenity, CheckIn, OfferInput, Period, ResourceInput, SpaceInput,
 };
+use mire_geo::proximity::Mode;
+use mire_geo::LatLon;
 use mire_store::coworking::{
     Booking, BookingOutcome, BookingRequest, CreditError, DecisionError, Space, SpaceSearch,
 };
@@ -13,7 +15,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::may_manage;
+use super::travel::{self, TravelLimit};
 use crate::error::{api_id, ApiError};
+use crate::proximity::{point_message, ProximityState};
 use crate::request::{ApiJson, ApiViewer, MaybeViewer, Params, Viewer};
 use crate::AppState;
 
@@ -68,32 +72,44 @@ async fn managed_space(s: &AppState, v: &Viewer, raw_id: &str) -> Result<Space, 
 
 /// Searches spaces: `municipio`, `nil`, `date` and `period` (a desk free then), `amenities`
 /// (comma-separated, all required), `max_price_cents`, `offers=1` (approved offers only),
-/// `lat`+`lon` (+`radius_m`, default 3000) for the nearest first; `limit`, `offset`.
+/// `lat`+`lon` or `near_nil` (+`radius_m`, default 3000) for the nearest first, `minutes`
+/// (+`mode`) for those reachable in that time, quickest first; `limit`, `offset`.
 #[utoipa::path(get, path = "/api/v1/coworking/spaces", tag = "coworking",
     params(("municipio" = Option<i64>, Query), ("nil" = Option<i64>, Query), ("date" = Option<String>, Query),
         ("period" = Option<String>, Query), ("amenities" = Option<String>, Query), ("max_price_cents" = Option<i64>, Query),
-        ("offers" = Option<bool>, Query), ("lat" = Option<f64>, Query), ("lon" = Option<f64>, Query), ("radius_m" = Option<f64>, Query)),
-    responses((status = 200, description = "Spaces found"), (status = 422)))]
+        ("offers" = Option<bool>, Query), ("lat" = Option<f64>, Query), ("lon" = Option<f64>, Query),
+        ("near_nil" = Option<i64>, Query, description = "Instead of lat and lon: a NIL, from its reference point (the one the proximity pages use)"),
+        ("radius_m" = Option<f64>, Query, description = "Straight-line distance from the point; default 3000 unless minutes is given"),
+        ("minutes" = Option<i64>, Query, description = "Only spaces reachable from the point within this many minutes (1 to 60), sorted by travel time; each item then has travel_minutes"),
+        ("mode" = Option<String>, Query, description = "With minutes: transit (default) or walk"),
+        ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, description = "{items: [{id, name, address, lat, lon, nil_id, municipio, amenities, is_demo, desk_price_cents, desk_seats, free_seats, has_offer, distance_m, travel_minutes}]}"),
+        (status = 422, description = "A filter is invalid (fields named, e.g. minutes, mode, lat, near_nil)")))]
 pub async fn search(State(s): State<AppState>, q: Params) -> Result<Json<Value>, ApiError> {
-    let q = search_query(&q).map_err(ApiError::Invalid)?;
-    let hits = s.db.search_spaces(&q).await?;
-    let items: Vec<Value> = hits
+    let (q, travel) = search_query(&q, &s.proximity).map_err(ApiError::Invalid)?;
+    let found = travel::find(&s, q, travel).await?;
+    let items: Vec<Value> = found
         .iter()
-        .map(|h| {
+        .map(|f| {
+            let h = &f.hit;
             json!({
                 "id": h.id, "name": h.name, "address": h.address, "lat": h.lat, "lon": h.lon,
                 "nil_id": h.nil_id, "municipio": h.municipio, "amenities": Amenity::from_mask(h.amenities),
                 "is_demo": h.is_demo, "desk_price_cents": h.desk_price_cents, "desk_seats": h.desk_seats,
                 "free_seats": h.free_seats, "has_offer": h.has_offer,
                 "distance_m": h.distance_m.map(|d| d.round() as i64),
+                "travel_minutes": f.travel_minutes(),
             })
         })
         .collect();
     Ok(Json(json!({ "items": items })))
 }
 
-/// The search filters of a query string (shared with the search page).
-pub fn search_query(q: &Params) -> Result<SpaceSearch, mire_domain::Invalid> {
+/// The search filters of a query string, and the travel limit when `minutes` is given.
+pub fn search_query(
+    q: &Params,
+    proximity: &ProximityState,
+) -> Result<(SpaceSearch, Option<TravelLimit>), mire_domain::Invalid> {
     let mut e = mire_domain::Invalid::default();
     let int =
         |name: &'static str, min: i64, max: i64, e: &mut mire_domain::Invalid| -> Option<i64> {
@@ -157,35 +173,88 @@ pub fn search_query(q: &Params) -> Result<SpaceSearch, mire_domain::Invalid> {
         }
     };
     let (lat, lon) = (float("lat", &mut e), float("lon", &mut e));
+    let radius_given = !q.get("radius_m").trim().is_empty();
     let radius = float("radius_m", &mut e).unwrap_or(3000.0);
-    let near = match (lat, lon) {
-        (Some(lat), Some(lon))
+    let minutes = travel::minutes_param(q.get("minutes"), &mut e);
+    let mode = travel::mode_param(q.get("mode"), &mut e);
+    let origin = match (lat, lon, q.get("near_nil").trim()) {
+        (Some(lat), Some(lon), "")
             if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) && radius > 0.0 =>
         {
-            Some((lat, lon, radius.min(50_000.0)))
+            Some(LatLon::new(lat, lon))
         }
-        (None, None) => None,
-        _ => {
+        (None, None, "") => None,
+        (None, None, nil) => match nil.parse::<u16>().ok().and_then(|n| proximity.nil(n)) {
+            Some(n) => Some(n.at),
+            None => {
+                e.push("near_nil", "error-choice");
+                None
+            }
+        },
+        (_, _, "") => {
             e.push("lat", "error-coordinates");
             None
         }
+        _ => {
+            e.push("near_nil", "error-place-both");
+            None
+        }
     };
+    let travel = travel_limit(proximity, origin, minutes, mode, &mut e);
+    // A travel budget replaces the default radius; a radius given explicitly still applies.
+    let near = origin
+        .filter(|_| travel.is_none() || radius_given)
+        .map(|o| (o.lat, o.lon, radius.min(50_000.0)));
     let with_offers = matches!(q.get("offers").trim(), "1" | "true" | "on" | "yes");
     if !e.is_empty() {
         return Err(e);
     }
-    Ok(SpaceSearch {
-        municipio,
-        nil_id,
-        date,
-        period,
-        amenities,
-        max_price_cents,
-        with_offers,
-        near,
-        only_demo: None,
-        limit,
-        offset,
+    Ok((
+        SpaceSearch {
+            municipio,
+            nil_id,
+            date,
+            period,
+            amenities,
+            max_price_cents,
+            with_offers,
+            near,
+            only_demo: None,
+            limit,
+            offset,
+        },
+        travel,
+    ))
+}
+
+/// The travel limit of a search: `minutes` needs a point inside the city to start from.
+fn travel_limit(
+    proximity: &ProximityState,
+    origin: Option<LatLon>,
+    minutes: Option<u32>,
+    mode: Option<Mode>,
+    e: &mut mire_domain::Invalid,
+) -> Option<TravelLimit> {
+    let minutes = minutes?;
+    let Some(from) = origin else {
+        // A point typed wrong is already reported on its own field.
+        if !e
+            .0
+            .iter()
+            .any(|f| f.field == "lat" || f.field == "near_nil")
+        {
+            e.push("lat", "error-travel-origin");
+        }
+        return None;
+    };
+    if let Err(err) = proximity.engine.check_point(from) {
+        e.push("lat", point_message(&err));
+        return None;
+    }
+    Some(TravelLimit {
+        from,
+        minutes,
+        mode: mode?,
     })
 }
 

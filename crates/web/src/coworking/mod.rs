@@ -6,7 +6,9 @@
 //! [`book`], [`cancel`]), the e-mails and the `.ics` and CSV renderings.
 
 pub(crate) mod api;
+pub(crate) mod demand;
 mod pages;
+pub(crate) mod travel;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -21,7 +23,7 @@ use mire_store::coworking::{
 };
 use mire_store::StoreError;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, PageError};
 use crate::mail::Message;
 use crate::request::Viewer;
 use crate::AppState;
@@ -29,6 +31,7 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(page_routes())
+        .merge(demand::routes())
         .route(
             "/api/v1/coworking/spaces",
             get(api::search).post(api::create_space),
@@ -176,6 +179,8 @@ pub enum Failure {
     /// `no_credit`, `too_late`, `not_active`, ...
     Conflict(&'static str),
     Store(StoreError),
+    /// The proximity engine failed in its worker thread (a bug, never the user's input).
+    Internal(String),
 }
 
 impl From<StoreError> for Failure {
@@ -195,6 +200,20 @@ impl From<Failure> for ApiError {
             Failure::NotFound => ApiError::NotFound,
             Failure::Conflict(c) => ApiError::Conflict(c),
             Failure::Store(e) => e.into(),
+            Failure::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+/// A page answers a refused form itself (with its fields); what reaches here is a plain 400.
+impl From<Failure> for PageError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Forbidden => PageError::Forbidden,
+            Failure::NotFound => PageError::NotFound,
+            Failure::Store(e) => e.into(),
+            Failure::Internal(cause) => PageError::Internal(cause),
+            Failure::Invalid(_) | Failure::Conflict(_) => PageError::BadRequest,
         }
     }
 }

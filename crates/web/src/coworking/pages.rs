@@ -16,6 +16,7 @@ use mire_domain::coworking::{
     SpaceInput, WEEKDAY_KEYS,
 };
 use mire_domain::{FieldError, Invalid};
+use mire_geo::proximity::Mode;
 use mire_geo::territory::map::{Map, Marker};
 use mire_geo::territory::Territory;
 use mire_geo::LatLon;
@@ -25,6 +26,7 @@ use mire_store::coworking::{
     Space, SpaceSearch,
 };
 
+use super::travel::{self, Found, TravelLimit};
 use super::{may_manage, Failure};
 use crate::error::{page_id, PageError};
 use crate::i18n::Lang;
@@ -46,17 +48,8 @@ const RADII_KM: [&str; 5] = ["1", "2", "3", "5", "10"];
 #[derive(serde::Deserialize)]
 pub struct Empty {}
 
-fn failure(f: Failure) -> PageError {
-    match f {
-        Failure::Forbidden => PageError::Forbidden,
-        Failure::NotFound => PageError::NotFound,
-        Failure::Store(e) => e.into(),
-        Failure::Invalid(_) | Failure::Conflict(_) => PageError::BadRequest,
-    }
-}
-
 /// Every value of a repeated field of a form or query string, in order.
-fn all(pairs: &[(String, String)], name: &str) -> Vec<String> {
+pub(super) fn all(pairs: &[(String, String)], name: &str) -> Vec<String> {
     pairs
         .iter()
         .filter(|(k, _)| k == name)
@@ -64,7 +57,7 @@ fn all(pairs: &[(String, String)], name: &str) -> Vec<String> {
         .collect()
 }
 
-fn first(pairs: &[(String, String)], name: &str) -> String {
+pub(super) fn first(pairs: &[(String, String)], name: &str) -> String {
     pairs
         .iter()
         .find(|(k, _)| k == name)
@@ -107,7 +100,7 @@ fn euros_to_cents(raw: &str) -> Result<Option<i64>, ()> {
 }
 
 /// Cents shown as euros for people: "12,50 €" in Italian, "€12.50" in English.
-fn money(lang: Lang, cents: i64) -> String {
+pub(super) fn money(lang: Lang, cents: i64) -> String {
     let e = rules::euros(cents);
     match lang {
         Lang::It => format!("{} €", e.replace('.', ",")),
@@ -125,7 +118,11 @@ fn euro_field(lang: Lang, cents: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
-fn number_field(field: &'static str, raw: &str, e: &mut Invalid) -> Option<serde_json::Number> {
+pub(super) fn number_field(
+    field: &'static str,
+    raw: &str,
+    e: &mut Invalid,
+) -> Option<serde_json::Number> {
     let v = raw.trim();
     if v.is_empty() {
         return None;
@@ -139,7 +136,11 @@ fn number_field(field: &'static str, raw: &str, e: &mut Invalid) -> Option<serde
     }
 }
 
-fn cents_field(field: &'static str, raw: &str, e: &mut Invalid) -> Option<serde_json::Number> {
+pub(super) fn cents_field(
+    field: &'static str,
+    raw: &str,
+    e: &mut Invalid,
+) -> Option<serde_json::Number> {
     match euros_to_cents(raw) {
         Ok(v) => v.map(serde_json::Number::from),
         Err(()) => {
@@ -150,7 +151,7 @@ fn cents_field(field: &'static str, raw: &str, e: &mut Invalid) -> Option<serde_
 }
 
 /// Renames the fields of domain errors to the names the page's inputs carry.
-fn rename(errors: Invalid, map: &[(&str, &'static str)]) -> Invalid {
+pub(super) fn rename(errors: Invalid, map: &[(&str, &'static str)]) -> Invalid {
     Invalid(
         errors
             .0
@@ -167,7 +168,7 @@ fn rename(errors: Invalid, map: &[(&str, &'static str)]) -> Invalid {
     )
 }
 
-fn date_text(lang: Lang, iso: &str) -> String {
+pub(super) fn date_text(lang: Lang, iso: &str) -> String {
     match NaiveDate::parse_from_str(iso, "%Y-%m-%d") {
         Ok(d) => match lang {
             Lang::It => d.format("%d/%m/%Y").to_string(),
@@ -184,7 +185,7 @@ fn datetime_text(lang: Lang, t: chrono::NaiveDateTime) -> String {
     }
 }
 
-fn nil_name(id: i64) -> String {
+pub(super) fn nil_name(id: i64) -> String {
     u16::try_from(id)
         .ok()
         .and_then(|n| Territory::milan().nil(n))
@@ -236,7 +237,27 @@ pub struct Hit {
     pub offer: bool,
     pub demo: bool,
     pub distance: String,
+    /// "12,5 min by public transport", when the search had a travel time.
+    pub travel: String,
     pub free: String,
+}
+
+/// A hit's travel time for people: one decimal, decimal comma in Italian, and the mode.
+fn travel_text(p: &Page, found: &Found, mode: Option<Mode>) -> String {
+    let (Some(minutes), Some(mode)) = (found.travel_minutes(), mode) else {
+        return String::new();
+    };
+    let text = format!("{minutes:.1}");
+    let text = match p.lang {
+        Lang::It => text.replace('.', ","),
+        Lang::En => text,
+    };
+    // A string argument keeps the decimal as written ("12.0", not "12").
+    crate::I18N.t(
+        p.lang,
+        &format!("cw-travel-{}", mode.slug()),
+        &[("minutes", fluent_bundle::FluentValue::from(text))],
+    )
 }
 
 #[derive(Template)]
@@ -249,6 +270,7 @@ struct SearchPage {
     periods: Vec<&'static str>,
     amenities: Vec<Choice>,
     radii: Vec<&'static str>,
+    modes: Vec<&'static str>,
     hits: Vec<Hit>,
     map: String,
     tools: Vec<(String, String)>,
@@ -256,7 +278,7 @@ struct SearchPage {
 
 /// Links to the coworking pages the viewer may use: their bookings, the spaces they run,
 /// their firms' credits, the offers to decide.
-fn tools(p: &Page) -> Vec<(String, String)> {
+pub(super) fn tools(p: &Page) -> Vec<(String, String)> {
     let Some(v) = &p.viewer else { return vec![] };
     let mut out = vec![("/coworking/prenotazioni".to_owned(), p.t("cw-my-bookings"))];
     if v.roles.iter().any(|r| r.role == "coworking_operator") {
@@ -279,7 +301,7 @@ fn tools(p: &Page) -> Vec<(String, String)> {
     out
 }
 
-fn nil_choices(selected: &str) -> Vec<Choice> {
+pub(super) fn nil_choices(selected: &str) -> Vec<Choice> {
     let mut nils: Vec<Choice> = Territory::milan()
         .nils()
         .iter()
@@ -364,12 +386,16 @@ pub async fn search(State(s): State<AppState>, p: Page, uri: Uri) -> Result<Resp
             None
         }
     };
-    let radius_km: f64 = match first(&q, "radius").trim() {
-        "" => 3.0,
-        v if RADII_KM.contains(&v) => v.parse().unwrap_or(3.0),
+    let minutes = travel::minutes_param(&first(&q, "minutes"), &mut e);
+    let mode = travel::mode_param(&first(&q, "mode"), &mut e);
+    // "Any distance" means 3 km unless a travel time bounds the search instead.
+    let radius_km: Option<f64> = match first(&q, "radius").trim() {
+        "" if minutes.is_some() => None,
+        "" => Some(3.0),
+        v if RADII_KM.contains(&v) => v.parse().ok(),
         _ => {
             e.push("radius", "error-choice");
-            3.0
+            Some(3.0)
         }
     };
     let near_raw = first(&q, "near");
@@ -401,9 +427,30 @@ pub async fn search(State(s): State<AppState>, p: Page, uri: Uri) -> Result<Resp
             None
         }
     };
+    // A point typed wrong is already reported on its own field.
+    let point_refused =
+        e.0.iter()
+            .any(|f| f.field == "near" || f.field == "near_nil");
+    if minutes.is_some() && origin.is_none() && !point_refused {
+        e.push("near", "error-travel-origin");
+    }
+    let travel = match (minutes, origin, mode) {
+        (Some(minutes), Some(from), Some(mode)) => match s.proximity.engine.check_point(from) {
+            Ok(()) => Some(TravelLimit {
+                from,
+                minutes,
+                mode,
+            }),
+            Err(err) => {
+                e.push("near", crate::proximity::point_message(&err));
+                None
+            }
+        },
+        _ => None,
+    };
     let with_offers = matches!(first(&q, "offers").as_str(), "1" | "on");
     let hits = if e.is_empty() {
-        s.db.search_spaces(&SpaceSearch {
+        let query = SpaceSearch {
             municipio,
             nil_id,
             date,
@@ -411,20 +458,26 @@ pub async fn search(State(s): State<AppState>, p: Page, uri: Uri) -> Result<Resp
             amenities: Amenity::mask(&amenity_list),
             max_price_cents: max_price,
             with_offers,
-            near: origin.map(|o| (o.lat, o.lon, radius_km * 1000.0)),
+            near: origin
+                .zip(radius_km)
+                .map(|(o, r)| (o.lat, o.lon, r * 1000.0)),
             only_demo: None,
             limit: 200,
             offset: 0,
-        })
-        .await?
+        };
+        travel::find(&s, query, travel).await?
     } else {
         vec![]
     };
     let mut markers: Vec<Marker> = hits
         .iter()
-        .map(|h| {
-            Marker::new(LatLon::new(h.lat, h.lon), h.name.clone(), "coworking")
-                .with_href(format!("/coworking/spazi/{}", h.id))
+        .map(|f| {
+            Marker::new(
+                LatLon::new(f.hit.lat, f.hit.lon),
+                f.hit.name.clone(),
+                "coworking",
+            )
+            .with_href(format!("/coworking/spazi/{}", f.hit.id))
         })
         .collect();
     if let Some(o) = origin {
@@ -441,7 +494,9 @@ pub async fn search(State(s): State<AppState>, p: Page, uri: Uri) -> Result<Resp
     let lang = p.lang;
     let hits = hits
         .into_iter()
-        .map(|h| Hit {
+        .map(|f| (travel_text(&p, &f, mode), f.hit))
+        .map(|(travel, h)| Hit {
+            travel,
             place: format!("{} · Municipio {}", nil_name(h.nil_id), h.municipio),
             price: h
                 .desk_price_cents
@@ -484,10 +539,19 @@ pub async fn search(State(s): State<AppState>, p: Page, uri: Uri) -> Result<Resp
             ("near_nil", near_nil.clone()),
             ("radius", {
                 let r = first(&q, "radius");
-                if r.is_empty() {
+                if r.is_empty() && minutes.is_none() {
                     "3".into()
                 } else {
                     r
+                }
+            }),
+            ("minutes", first(&q, "minutes")),
+            ("mode", {
+                let m = first(&q, "mode");
+                if m.is_empty() {
+                    "transit".into()
+                } else {
+                    m
                 }
             }),
         ],
@@ -518,6 +582,7 @@ pub async fn search(State(s): State<AppState>, p: Page, uri: Uri) -> Result<Resp
             periods: vec!["full_day", "morning", "afternoon"],
             amenities,
             radii: RADII_KM.to_vec(),
+            modes: vec!["transit", "walk"],
             hits,
             map,
             tools,
@@ -558,7 +623,7 @@ pub struct OfferView {
     pub space_id: i64,
 }
 
-fn offer_view(p: &Page, o: &Offer) -> OfferView {
+pub(super) fn offer_view(p: &Page, o: &Offer) -> OfferView {
     let lang = p.lang;
     let mut terms = match o.kind.as_str() {
         "discount" => p.t1(
@@ -949,7 +1014,7 @@ pub async fn book(
             Err(Failure::Conflict("no_credit")) => e.push("use_credit", "error-no-credit"),
             Err(Failure::Conflict(_)) => e.push("date", "error-not-bookable"),
             Err(Failure::Invalid(i)) => e.0.extend(i.0),
-            Err(other) => return Err(failure(other)),
+            Err(other) => return Err(PageError::from(other)),
         }
     }
     let form = FormState::new(values(&f), e);

@@ -9,7 +9,8 @@ use mire_geo::LatLon;
 use serde_json::{json, Value};
 
 use super::{
-    blocking, commute_field, engine_invalid, minutes_field, mode_field, point_field, ProximityState,
+    blocking, commute_field, coworking_points, engine_invalid, minutes_field, mode_field,
+    point_field, ProximityState,
 };
 use crate::error::ApiError;
 use crate::request::Params;
@@ -136,7 +137,8 @@ pub async fn isochrone(
 
 /// For every NIL, the share of its 2024 residents who reach each service category within
 /// 15 minutes, the NIL score (mean of the shares, 0 to 100) and the same for the city,
-/// weighted by residents. Computed once per mode and kept.
+/// weighted by residents. Coworking spaces with a desk count as a category once there are
+/// any; the report is recomputed when they change.
 #[utoipa::path(get, path = "/api/v1/proximity/nil-accessibility", tag = "proximity",
     params(("mode" = Option<String>, Query, description = "walk (default) or transit")),
     responses(
@@ -151,8 +153,9 @@ pub async fn nil_accessibility(
     let mode = mode_field(q.get("mode"), Mode::Walk, &mut errors);
     checked(errors)?;
     let mode = mode.unwrap_or(Mode::Walk);
+    let coworking = coworking_points(&s).await?;
     let body = blocking(&s, move |p| {
-        let mut body = json!(p.accessibility(mode));
+        let mut body = json!(*p.accessibility(mode, coworking));
         body["attribution"] = json!(ATTRIBUTION);
         body
     })

@@ -9,14 +9,14 @@ mod pages;
 pub(crate) mod sums;
 
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use axum::routing::{get, post};
 use axum::Router;
 use mire_domain::Invalid;
 use mire_geo::proximity::{
-    AccessibilityReport, CommuteMode, Mode, Proximity, ProximityError, StreetNetwork,
+    AccessibilityReport, CommuteMode, Mode, Proximity, ProximityError, ServicePoint, StreetNetwork,
 };
 use mire_geo::territory::Territory;
 use mire_geo::LatLon;
@@ -61,13 +61,19 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// The proximity model of the city and the reports that never change while it runs.
+/// The proximity model of the city and the last accessibility report of each mode.
 pub struct ProximityState {
     pub engine: Proximity,
     /// Every NIL with the point queries start from when a person picks it, by name.
     pub nils: Vec<NilChoice>,
-    walk_report: OnceLock<AccessibilityReport>,
-    transit_report: OnceLock<AccessibilityReport>,
+    walk_report: Mutex<Option<CachedReport>>,
+    transit_report: Mutex<Option<CachedReport>>,
+}
+
+/// A report and the coworking spaces it was computed with.
+struct CachedReport {
+    coworking: Vec<ServicePoint>,
+    report: Arc<AccessibilityReport>,
 }
 
 impl ProximityState {
@@ -89,26 +95,60 @@ impl ProximityState {
         Ok(ProximityState {
             engine,
             nils,
-            walk_report: OnceLock::new(),
-            transit_report: OnceLock::new(),
+            walk_report: Mutex::new(None),
+            transit_report: Mutex::new(None),
         })
     }
 
-    /// The accessibility of every NIL, computed on first use and kept.
-    pub fn accessibility(&self, mode: Mode) -> &AccessibilityReport {
+    /// The accessibility of every NIL with these coworking spaces: the last report when it
+    /// was computed with the same spaces, else a new one (about 10 ms). The spaces come from
+    /// the database on every request, so a change made by any process (the API, `mire import
+    /// coworkings`) shows at once; the lock makes concurrent requests wait for one
+    /// computation instead of each running their own.
+    pub fn accessibility(
+        &self,
+        mode: Mode,
+        coworking: Vec<ServicePoint>,
+    ) -> Arc<AccessibilityReport> {
         let cell = match mode {
             Mode::Walk => &self.walk_report,
             Mode::Transit => &self.transit_report,
         };
-        // Coworking spaces are not records yet: the engine's own catalogue (empty for Milan)
-        // stands in until the coworking area passes them.
-        cell.get_or_init(|| self.engine.accessibility(mode, &[]))
+        // A panic while computing leaves no report behind: the poisoned cache is still usable.
+        let mut cached = cell.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = cached.as_ref().filter(|c| c.coworking == coworking) {
+            return c.report.clone();
+        }
+        let report = Arc::new(self.engine.accessibility(mode, &coworking));
+        *cached = Some(CachedReport {
+            coworking,
+            report: report.clone(),
+        });
+        report
     }
 
     /// A NIL of the lists, by id.
     pub fn nil(&self, id: u16) -> Option<&NilChoice> {
         self.nils.iter().find(|n| n.id == id)
     }
+}
+
+/// The coworking spaces the proximity reports count (see `Db::workplace_points`), as the
+/// engine takes them.
+pub(crate) async fn coworking_points(
+    state: &AppState,
+) -> Result<Vec<ServicePoint>, mire_store::StoreError> {
+    Ok(state
+        .db
+        .workplace_points()
+        .await?
+        .into_iter()
+        .map(|w| ServicePoint {
+            id: w.id.to_string(),
+            name: w.name,
+            at: LatLon::new(w.lat, w.lon),
+        })
+        .collect())
 }
 
 /// A NIL offered in the forms and on the maps.
@@ -184,7 +224,7 @@ pub(crate) fn parse_point(raw: &str) -> Option<LatLon> {
 }
 
 /// The message id for a point the engine cannot use.
-fn point_message(error: &ProximityError) -> &'static str {
+pub(crate) fn point_message(error: &ProximityError) -> &'static str {
     match error {
         ProximityError::OutsideCity { .. } => "error-outside-city",
         ProximityError::InvalidCoordinates => "error-coordinates-range",

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use fluent_bundle::FluentValue;
 use mire_domain::Invalid;
-use mire_geo::proximity::{Category, CommuteMode, Mode, ProximityError, Trip};
+use mire_geo::proximity::{Category, CommuteMode, Mode, ProximityError, Reach, ServicePoint, Trip};
 use mire_geo::territory::map::{Map, Marker};
 use mire_geo::territory::Territory;
 use mire_geo::LatLon;
@@ -167,11 +167,28 @@ struct CategoryFound {
     nearest: Vec<(String, u32)>,
 }
 
+/// The nearest points of a category within the engine's horizon, with their seconds.
+fn nearest(reach: &Reach, points: &[ServicePoint]) -> Vec<(String, u32)> {
+    let mut times: Vec<(u32, &str, &str)> = points
+        .iter()
+        .filter_map(|pt| Some((reach.secs_to(pt.at)?, pt.name.as_str(), pt.id.as_str())))
+        .collect();
+    times.sort();
+    times
+        .into_iter()
+        .take(NEAREST_PER_CATEGORY)
+        .map(|(secs, name, _)| (name.to_owned(), secs))
+        .collect()
+}
+
+/// What lies around `origin`: the shipped categories, and the coworking spaces of the
+/// database (passed by the caller, as for the accessibility report).
 fn explore(
     s: &ProximityState,
     origin: LatLon,
     minutes: f64,
     mode: Mode,
+    coworking: &[ServicePoint],
 ) -> Result<Found, ProximityError> {
     let engine = &s.engine;
     let iso = engine.isochrone(origin, minutes, mode)?;
@@ -179,24 +196,26 @@ fn explore(
     let reach = engine.one_to_all(origin, mode, Some(horizon))?;
     let mut categories = Vec::new();
     for (category, points) in engine.catalog().categories() {
-        if points.is_empty() {
+        if points.is_empty() || (category == Category::Coworking && !coworking.is_empty()) {
             continue;
         }
         let within = iso.points.iter().filter(|r| r.category == category).count();
-        let mut times: Vec<(u32, &str, &str)> = points
-            .iter()
-            .filter_map(|pt| Some((reach.secs_to(pt.at)?, pt.name.as_str(), pt.id.as_str())))
-            .collect();
-        times.sort();
-        let nearest = times
-            .into_iter()
-            .take(NEAREST_PER_CATEGORY)
-            .map(|(secs, name, _)| (name.to_owned(), secs))
-            .collect();
         categories.push(CategoryFound {
             category,
             within,
-            nearest,
+            nearest: nearest(&reach, points),
+        });
+    }
+    if !coworking.is_empty() {
+        let budget = engine.budget_secs(minutes)?;
+        let within = coworking
+            .iter()
+            .filter(|pt| reach.secs_to(pt.at).is_some_and(|secs| secs <= budget))
+            .count();
+        categories.push(CategoryFound {
+            category: Category::Coworking,
+            within,
+            nearest: nearest(&reach, coworking),
         });
     }
     let mut nils: Vec<(u16, String, f64)> = iso
@@ -235,7 +254,8 @@ pub async fn fifteen_minutes(
     let mut reached: Vec<(u16, f64)> = Vec::new();
     let mut result = None;
     if let (Some((at, label, _)), Some(mode), true) = (origin.clone(), mode, errors.is_empty()) {
-        match blocking(&s, move |st| explore(st, at, minutes, mode))
+        let coworking = super::coworking_points(&s).await?;
+        match blocking(&s, move |st| explore(st, at, minutes, mode, &coworking))
             .await
             .map_err(internal)?
         {
@@ -402,7 +422,8 @@ pub async fn accessibility(
 ) -> Result<Response, PageError> {
     let mut errors = Invalid::default();
     let mode = mode_field(q.get("mode"), Mode::Walk, &mut errors).unwrap_or(Mode::Walk);
-    let report = blocking(&s, move |st| st.accessibility(mode).clone())
+    let coworking = super::coworking_points(&s).await?;
+    let report = blocking(&s, move |st| st.accessibility(mode, coworking))
         .await
         .map_err(internal)?;
     let lang = p.lang;

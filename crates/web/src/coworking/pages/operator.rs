@@ -291,7 +291,7 @@ pub async fn create_space(
                 return Ok(Redirect::to(&format!("/coworking/gestione/spazi/{id}")).into_response())
             }
             Err(Failure::Invalid(i)) => i,
-            Err(f) => return Err(failure(f)),
+            Err(f) => return Err(PageError::from(f)),
         },
         Ok(_) => e,
         Err(i) => i.overridden_by(e),

@@ -222,7 +222,7 @@ pub async fn cancel(
                 },
             )
         }
-        Err(f) => Err(failure(f)),
+        Err(f) => Err(PageError::from(f)),
     }
 }
 
