@@ -760,3 +760,50 @@ async fn deleting_an_account_closes_the_demands_a_person_posted_for_themselves()
     // The person's own desk is no longer asked for; the firm's four still are.
     assert_eq!(asked().await, Some(4));
 }
+
+#[tokio::test]
+async fn a_demand_is_matched_to_the_offers_within_reach_quickest_first() {
+    let server = TestServer::start();
+    // Near the demand, with an approved offer: matched. Near, without an offer: not.
+    // Across the city, with an offer: out of reach.
+    let (op_near, near) = coworking_space(&server, CORVETTO, json!({})).await;
+    approved_offer(&server, &op_near, id(&near)).await;
+    let (_, plain) = coworking_space(&server, CORVETTO, json!({})).await;
+    let (op_far, far) = coworking_space(&server, BAGGIO, json!({})).await;
+    approved_offer(&server, &op_far, id(&far)).await;
+
+    let worker = server.person();
+    let demand = post_demand(&worker, &near_nil(None, 1, CORVETTO.nil_id)).await;
+    let got = worker
+        .api
+        .get(&format!("/api/v1/coworking/demands/{}", id(&demand)))
+        .await
+        .expect(200);
+    let matched = got["offers_in_reach"].as_array().unwrap();
+    let matched_ids: Vec<i64> = matched
+        .iter()
+        .map(|m| m["space_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(matched_ids, [id(&near)], "{got}");
+    assert!(!matched_ids.contains(&id(&plain)) && !matched_ids.contains(&id(&far)));
+    // The minutes are the engine's, from the NIL's reference point to the space.
+    let minutes = matched[0]["travel_minutes"].as_f64().unwrap();
+    assert!((0.0..=30.0).contains(&minutes), "{got}");
+
+    // The poster's page lists it with its travel time.
+    let web = signed_in(&server, &worker).await;
+    let page = web
+        .get(&format!("/coworking/domanda/{}", id(&demand)))
+        .await;
+    assert_eq!(page.status, 200, "{page}");
+    let html = page.text();
+    assert!(
+        html.contains(&format!("/coworking/spazi/{}", id(&near))),
+        "{page}"
+    );
+    assert!(html.contains("con i mezzi pubblici"), "{page}");
+    assert!(
+        !html.contains(&format!("/coworking/spazi/{}\"", id(&far))),
+        "{page}"
+    );
+}

@@ -24,7 +24,7 @@ use mire_geo::territory::map::Map;
 use mire_geo::territory::Territory;
 use mire_geo::LatLon;
 use mire_store::alliance::Organization;
-use mire_store::coworking::{Offer, Space};
+use mire_store::coworking::{Offer, Space, SpaceSearch};
 use mire_store::coworking_demand::{
     Answer, AnswerError, AnswerRecord, Demand, DemandNil, DemandRecord, NilBalance,
 };
@@ -34,8 +34,9 @@ use serde_json::{json, Value};
 
 use super::pages::{
     all, cents_field, date_text, first, money, nil_choices, nil_name, number_field, offer_view,
-    rename, tools, Choice, Empty,
+    rename, tools, travel_text, Choice, Empty,
 };
+use super::travel::{self, Found, TravelLimit};
 use super::{may_manage, Failure};
 use crate::error::{api_id, page_id, ApiError, PageError};
 use crate::i18n::Lang;
@@ -48,6 +49,10 @@ use crate::AppState;
 /// Travel time from a space within which a demand is "in reach", by default and its bounds.
 const MINUTES_DEFAULT: u32 = 30;
 const MINUTES_RANGE: std::ops::RangeInclusive<u32> = 5..=60;
+/// How many spaces with an alliance offer a demand is matched to.
+const MATCHES_SHOWN: usize = 5;
+/// From how many of a demand's NIL (most desks first) the matching spaces are sought.
+const MATCH_FROM_NILS: usize = 3;
 const MAP_WIDTH_PX: u32 = 640;
 /// Fills of the gap (seats asked minus seats offered), from a surplus of seats to a lack
 /// (ColorBrewer "RdBu", reversed so that red is where seats are missing).
@@ -257,6 +262,47 @@ async fn travel_times(
         out
     })
     .await
+}
+
+/// Demand matched to offers without waiting for an operator: the spaces with an approved
+/// alliance offer in force that the demand's people reach by public transport within the
+/// in-reach default, quickest first. Sought from the NIL with most desks (at most
+/// [`MATCH_FROM_NILS`]), keeping each space's quickest time.
+async fn offers_in_reach(s: &AppState, nils: &[DemandNil]) -> Result<Vec<Found>, Failure> {
+    let mut nils = nils.to_vec();
+    nils.sort_by_key(|n| (std::cmp::Reverse(n.desks), n.nil_id));
+    let mut best: HashMap<i64, Found> = HashMap::new();
+    for n in nils.iter().take(MATCH_FROM_NILS) {
+        let Some(at) = u16::try_from(n.nil_id)
+            .ok()
+            .and_then(|id| s.proximity.nil(id))
+            .map(|c| c.at)
+        else {
+            continue;
+        };
+        let search = SpaceSearch {
+            with_offers: true,
+            limit: MATCHES_SHOWN as i64,
+            ..SpaceSearch::default()
+        };
+        let limit = TravelLimit {
+            from: at,
+            minutes: MINUTES_DEFAULT,
+            mode: Mode::Transit,
+        };
+        for found in travel::find(s, search, Some(limit)).await? {
+            let quicker = best
+                .get(&found.hit.id)
+                .is_none_or(|b| found.travel_secs < b.travel_secs);
+            if quicker {
+                best.insert(found.hit.id, found);
+            }
+        }
+    }
+    let mut matched: Vec<Found> = best.into_values().collect();
+    matched.sort_by_key(|f| (f.travel_secs, f.hit.id));
+    matched.truncate(MATCHES_SHOWN);
+    Ok(matched)
 }
 
 /// The open demands within `minutes` of one of the operator's spaces, quickest first.
@@ -500,6 +546,22 @@ async fn full_demand_json(s: &AppState, d: &Demand) -> Result<Value, ApiError> {
     Ok(body)
 }
 
+/// The spaces a demand is matched to, for the API.
+async fn offers_in_reach_json(s: &AppState, d: &Demand) -> Result<Value, ApiError> {
+    let nils = s.db.demand_nils(d.id).await?;
+    Ok(offers_in_reach(s, &nils)
+        .await?
+        .iter()
+        .map(|f| {
+            json!({
+                "space_id": f.hit.id, "name": f.hit.name, "address": f.hit.address,
+                "nil_id": f.hit.nil_id, "is_demo": f.hit.is_demo,
+                "travel_minutes": f.travel_minutes(),
+            })
+        })
+        .collect())
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewDemandBody {
     /// The firm the desks are for; omitted when asking for oneself (exactly one desk).
@@ -545,8 +607,9 @@ pub async fn list_demands(
     Ok(Json(json!({ "items": items })))
 }
 
-/// A demand with its NIL and answers: its poster and the firm's representatives (404 for
-/// anyone else).
+/// A demand with its NIL, its answers and `offers_in_reach`: the spaces with an approved
+/// alliance offer within 30 minutes by public transport of its NIL, quickest first. Its
+/// poster and the firm's representatives only (404 for anyone else).
 #[utoipa::path(get, path = "/api/v1/coworking/demands/{id}", tag = "coworking", responses((status = 200), (status = 404)))]
 pub async fn get_demand(
     State(s): State<AppState>,
@@ -554,7 +617,9 @@ pub async fn get_demand(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let d = own_demand(&s, &v, api_id(&id)?).await?;
-    Ok(Json(full_demand_json(&s, &d).await?))
+    let mut body = full_demand_json(&s, &d).await?;
+    body["offers_in_reach"] = offers_in_reach_json(&s, &d).await?;
+    Ok(Json(body))
 }
 
 /// Closes a demand: operators no longer see it and it leaves the sums.
@@ -907,7 +972,18 @@ struct DemandDetailPage {
     p: Page,
     d: DemandView,
     answers: Vec<AnswerView>,
+    matches: Vec<MatchView>,
+    minutes: u32,
     notice: String,
+}
+
+/// A space with an alliance offer within reach of the demand.
+pub struct MatchView {
+    pub space_id: i64,
+    pub name: String,
+    pub address: String,
+    pub travel: String,
+    pub is_demo: bool,
 }
 
 pub async fn demand_detail(
@@ -937,11 +1013,24 @@ pub async fn demand_detail(
         "1" => p.t("cw-demand-notice-posted"),
         _ => String::new(),
     };
+    let matches = offers_in_reach(&s, &nils)
+        .await?
+        .iter()
+        .map(|f| MatchView {
+            space_id: f.hit.id,
+            name: f.hit.name.clone(),
+            address: f.hit.address.clone(),
+            travel: travel_text(&p, f, Some(Mode::Transit)),
+            is_demo: f.hit.is_demo,
+        })
+        .collect();
     let d = demand_view(&p, &d, &nils);
     render(&DemandDetailPage {
         p,
         d,
         answers,
+        matches,
+        minutes: MINUTES_DEFAULT,
         notice,
     })
 }

@@ -243,7 +243,7 @@ pub struct Hit {
 }
 
 /// A hit's travel time for people: one decimal, decimal comma in Italian, and the mode.
-fn travel_text(p: &Page, found: &Found, mode: Option<Mode>) -> String {
+pub(super) fn travel_text(p: &Page, found: &Found, mode: Option<Mode>) -> String {
     let (Some(minutes), Some(mode)) = (found.travel_minutes(), mode) else {
         return String::new();
     };
