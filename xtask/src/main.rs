@@ -52,7 +52,8 @@ fn main() -> ExitCode {
 fn usage() {
     eprintln!(
         "usage: cargo xtask test [--only STEP[,STEP...]]\n       \
-         cargo xtask bench coworking [--db sqlite,postgres] [--bookings 10000,1000000] [--seconds N] [--concurrency N]\n\n\
+         cargo xtask bench coworking [--db sqlite,postgres] [--bookings 10000,1000000] [--seconds N] [--concurrency N]\n         \
+           [--search municipio,date,amenities,radius,travel,nil]\n\n\
          steps: unit, build, sqlite, postgres, browser (all by default)\n\
          environment:\n  \
            MIRE_TEST_PG_ADMIN_URL  PostgreSQL server used for the postgres step\n                          \

@@ -35,7 +35,12 @@ struct Options {
     bookings: Vec<usize>,
     seconds: u64,
     concurrency: usize,
+    /// The kinds of search in the mix, taken in turn.
+    searches: Vec<String>,
 }
+
+/// The kinds of search the load mixes: the filters people use.
+const SEARCHES: [&str; 6] = ["municipio", "date", "amenities", "radius", "travel", "nil"];
 
 fn options() -> Options {
     let mut o = Options {
@@ -43,6 +48,7 @@ fn options() -> Options {
         bookings: vec![10_000, 1_000_000],
         seconds: 10,
         concurrency: 32,
+        searches: SEARCHES.map(str::to_owned).to_vec(),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -58,6 +64,18 @@ fn options() -> Options {
             }
             "--seconds" => o.seconds = value().parse().unwrap_or(10),
             "--concurrency" => o.concurrency = value().parse().unwrap_or(32),
+            "--search" => {
+                o.searches = value()
+                    .split(',')
+                    .filter(|k| SEARCHES.contains(k))
+                    .map(str::to_owned)
+                    .collect();
+                assert!(
+                    !o.searches.is_empty(),
+                    "--search takes some of {}",
+                    SEARCHES.join(",")
+                );
+            }
             // cargo bench passes --bench to harness-less benches.
             _ => {}
         }
@@ -415,12 +433,12 @@ async fn run(url: &str, dir: &std::path::Path, past: usize, o: &Options) -> anyh
         for i in 0..500 {
             let date = rules::iso(today + chrono::Duration::days(1 + (i % 20) as i64));
             let (lat, lon) = fx.points[rng.below(fx.points.len())];
-            q.push(match i % 6 {
-                0 => format!("/api/v1/coworking/spaces?municipio={}", 1 + i % 9),
-                1 => format!("/api/v1/coworking/spaces?date={date}&period=full_day&municipio={}", 1 + i % 9),
-                2 => format!("/api/v1/coworking/spaces?amenities=wifi,kitchen&max_price_cents=2500&date={date}"),
-                3 => format!("/api/v1/coworking/spaces?lat={lat}&lon={lon}&radius_m=2000&date={date}&period=morning"),
-                4 => format!("/api/v1/coworking/spaces?lat={lat}&lon={lon}&minutes=20&mode=transit&date={date}"),
+            q.push(match o.searches[i % o.searches.len()].as_str() {
+                "municipio" => format!("/api/v1/coworking/spaces?municipio={}", 1 + i % 9),
+                "date" => format!("/api/v1/coworking/spaces?date={date}&period=full_day&municipio={}", 1 + i % 9),
+                "amenities" => format!("/api/v1/coworking/spaces?amenities=wifi,kitchen&max_price_cents=2500&date={date}"),
+                "radius" => format!("/api/v1/coworking/spaces?lat={lat}&lon={lon}&radius_m=2000&date={date}&period=morning"),
+                "travel" => format!("/api/v1/coworking/spaces?lat={lat}&lon={lon}&minutes=20&mode=transit&date={date}"),
                 _ => format!("/api/v1/coworking/spaces?nil={}&offers=0", 1 + i % 88),
             });
         }
