@@ -145,6 +145,14 @@ async fn bad_travel_filters_are_refused_naming_the_field() {
         .get("/api/v1/coworking/spaces?near_nil=999&minutes=10")
         .await
         .expect_invalid("near_nil");
+    for radius in ["0", "-5"] {
+        public
+            .get(&format!(
+                "/api/v1/coworking/spaces?near_nil=1&radius_m={radius}"
+            ))
+            .await
+            .expect_invalid("radius_m");
+    }
     // The message speaks the caller's language.
     for (lang, words) in [("it", "minuti"), ("en", "Minutes")] {
         let reply = public

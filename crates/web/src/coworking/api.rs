@@ -185,6 +185,10 @@ pub fn search_query(
         }
         (None, None, "") => None,
         (None, None, nil) => match nil.parse::<u16>().ok().and_then(|n| proximity.nil(n)) {
+            Some(_) if radius <= 0.0 => {
+                e.push("radius_m", "error-number-range");
+                None
+            }
             Some(n) => Some(n.at),
             None => {
                 e.push("near_nil", "error-choice");
