@@ -248,16 +248,17 @@ async fn travel_times(
         .collect();
     blocking(s, move |st| {
         let mut out = vec![];
-        for (space, at) in origins {
+        for (space, from) in origins {
+            let limit = TravelLimit {
+                from,
+                minutes,
+                mode: Mode::Transit,
+            };
             // A space the engine cannot start from (off its network) reaches nothing.
-            let Ok(reach) = st.engine.one_to_all(at, Mode::Transit, Some(minutes * 60)) else {
+            let Ok(times) = travel::reachable(&st.engine, limit, &targets) else {
                 continue;
             };
-            for (nil, point) in &targets {
-                if let Some(secs) = reach.secs_to(*point) {
-                    out.push((space, *nil, secs));
-                }
-            }
+            out.extend(times.into_iter().map(|(nil, secs)| (space, nil, secs)));
         }
         out
     })
