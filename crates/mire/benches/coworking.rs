@@ -7,7 +7,6 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`); a database is made for each run and
 //! dropped afterwards.
 
-#[allow(dead_code)]
 #[path = "../../../xtask/src/pg.rs"]
 mod pg;
 

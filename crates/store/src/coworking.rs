@@ -796,7 +796,7 @@ impl Db {
                 .filter(|(p, _)| rules::period_window(h, *p, None).is_some())
                 .map(|(_, u)| *u)
                 .collect(),
-            Some((open, close)) => ((open + 59) / 60..close / 60).map(i64::from).collect(),
+            Some((open, close)) => (open.div_ceil(60)..close / 60).map(i64::from).collect(),
         };
         let taken: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT unit, taken FROM coworking_slots WHERE resource_id = $1 AND date = $2",

@@ -1273,47 +1273,6 @@ pub fn read_to_string_lossy(path: &Path) -> String {
 // Tests of the helpers themselves
 // ---------------------------------------------------------------------------------------------
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn check_digits_match_known_codes() {
-        // Comune di Milano's partita IVA, and a textbook example.
-        for known in ["01199250158", "12345678903"] {
-            let d: Vec<u8> = known.bytes().map(|b| b - b'0').collect();
-            assert_eq!(vat_check_digit(&d[..10]), d[10], "{known}");
-        }
-        assert_eq!(personal_code_check_letter("RSSMRA85T10A562"), 'S');
-        let mut rng = Rng::new();
-        for _ in 0..100 {
-            let v = random_vat(&mut rng);
-            assert_eq!(v.len(), 11);
-            let w = wrong_check_digit(&v);
-            assert_ne!(v, w);
-            assert_eq!(random_personal_code(&mut rng).len(), 16);
-        }
-    }
-
-    #[test]
-    fn finds_hidden_fields_and_urls() {
-        let html =
-            r#"<form><input type="hidden" name="csrf" value="a&amp;b"><input name="email"></form>"#;
-        assert_eq!(hidden_field(html, "csrf").as_deref(), Some("a&b"));
-        assert_eq!(hidden_field(html, "email"), None);
-        assert_eq!(
-            listening_url("MIRE listening on http://127.0.0.1:41234").as_deref(),
-            Some("http://127.0.0.1:41234")
-        );
-        assert_eq!(form_encode(&[("a b", "è&=")]), "a+b=%C3%A8%26%3D");
-        assert_eq!(
-            html_decode("&#60;b&#62; &amp;&lt;&#x27;&unknown; & x"),
-            "<b> &<'&unknown; & x"
-        );
-        assert_eq!(unchunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), b"abcde");
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Coworking
 // ---------------------------------------------------------------------------------------------
@@ -1443,4 +1402,45 @@ pub async fn put_json(api: &Api, path: &str, body: &Value) -> Reply {
         serde_json::to_vec(body).unwrap(),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_digits_match_known_codes() {
+        // Comune di Milano's partita IVA, and a textbook example.
+        for known in ["01199250158", "12345678903"] {
+            let d: Vec<u8> = known.bytes().map(|b| b - b'0').collect();
+            assert_eq!(vat_check_digit(&d[..10]), d[10], "{known}");
+        }
+        assert_eq!(personal_code_check_letter("RSSMRA85T10A562"), 'S');
+        let mut rng = Rng::new();
+        for _ in 0..100 {
+            let v = random_vat(&mut rng);
+            assert_eq!(v.len(), 11);
+            let w = wrong_check_digit(&v);
+            assert_ne!(v, w);
+            assert_eq!(random_personal_code(&mut rng).len(), 16);
+        }
+    }
+
+    #[test]
+    fn finds_hidden_fields_and_urls() {
+        let html =
+            r#"<form><input type="hidden" name="csrf" value="a&amp;b"><input name="email"></form>"#;
+        assert_eq!(hidden_field(html, "csrf").as_deref(), Some("a&b"));
+        assert_eq!(hidden_field(html, "email"), None);
+        assert_eq!(
+            listening_url("MIRE listening on http://127.0.0.1:41234").as_deref(),
+            Some("http://127.0.0.1:41234")
+        );
+        assert_eq!(form_encode(&[("a b", "è&=")]), "a+b=%C3%A8%26%3D");
+        assert_eq!(
+            html_decode("&#60;b&#62; &amp;&lt;&#x27;&unknown; & x"),
+            "<b> &<'&unknown; & x"
+        );
+        assert_eq!(unchunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), b"abcde");
+    }
 }
