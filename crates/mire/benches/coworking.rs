@@ -186,7 +186,7 @@ async fn fill(db: &Db, past: usize) -> anyhow::Result<Fixture> {
             .validate()
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let id = db.add_resource(space, &res).await?;
-            resources.push((id, space, price));
+            resources.push((id, space, price, kind == "meeting_room"));
             if kind == "open_desk" {
                 desks.push((id, space));
             }
@@ -230,14 +230,15 @@ async fn fill(db: &Db, past: usize) -> anyhow::Result<Fixture> {
         let n = (past - done).min(100_000);
         let rows: Vec<PastBooking> = (0..n)
             .map(|_| {
-                let (resource_id, space_id, price) = resources[rng.below(resources.len())];
+                let (resource_id, space_id, price, room) = resources[rng.below(resources.len())];
+                let period = [Period::FullDay, Period::Morning, Period::Afternoon][rng.below(3)];
                 let date = today - chrono::Duration::days(1 + rng.below(730) as i64);
                 PastBooking {
                     resource_id,
                     space_id,
                     user_id: users[rng.below(users.len())],
                     date,
-                    period: [Period::FullDay, Period::Morning, Period::Afternoon][rng.below(3)],
+                    period: if room { Period::Hour } else { period },
                     status: [
                         BookingStatus::Attended,
                         BookingStatus::Attended,

@@ -614,33 +614,39 @@ impl Db {
             let list: Vec<String> = ids.iter().map(i64::to_string).collect();
             format!(",{},", list.join(","))
         });
-        // Free desk seats on the day asked (today when none): a seat counts when free in every
-        // unit of the period.
-        let free = {
-            "(SELECT CAST(COALESCE(SUM(r.seats - COALESCE((SELECT MAX(sl.taken) FROM coworking_slots sl \
-               WHERE sl.resource_id = r.id AND sl.date = $1 AND sl.unit IN ($2, $3)), 0)), 0) AS BIGINT) \
-               FROM coworking_resources r WHERE r.space_id = s.id AND r.kind <> 'meeting_room')"
+        // The space row's own columns filter in WHERE; what needs a subquery (free seats,
+        // an offer in force, a closure) is computed in the select list and filtered below.
+        // Filters on subqueries in WHERE would make PostgreSQL plan every search anew
+        // rather than reuse the prepared plan, which costs more than it saves.
+        // Without a date, no seat counting at all: two statements, each prepared once, and
+        // the period's units come last ($13, $14) as only the first binds them.
+        let (free, closed) = if q.date.is_some() {
+            (
+                "s.desk_seats - (SELECT CAST(COALESCE(SUM(t.taken), 0) AS BIGINT) FROM \
+                   (SELECT MAX(sl.taken) AS taken FROM coworking_slots sl \
+                    WHERE sl.desk_space_id = s.id AND sl.date = $1 AND sl.unit IN ($13, $14) \
+                    GROUP BY sl.resource_id) t)",
+                "CASE WHEN EXISTS (SELECT 1 FROM coworking_closures c WHERE c.space_id = s.id AND c.date = $1) THEN 1 ELSE 0 END",
+            )
+        } else {
+            ("s.desk_seats", "0")
         };
         let sql = format!(
             "SELECT s.id, s.name, s.address, s.lat, s.lon, s.nil_id, s.municipio, s.amenities, s.opening_hours, s.is_demo, \
-               (SELECT MIN(r.price_cents) FROM coworking_resources r WHERE r.space_id = s.id AND r.kind <> 'meeting_room') AS desk_price_cents, \
-               (SELECT CAST(COALESCE(SUM(r.seats), 0) AS BIGINT) FROM coworking_resources r WHERE r.space_id = s.id AND r.kind <> 'meeting_room') AS desk_seats, \
-               {free} AS free_seats, \
-               CASE WHEN EXISTS (SELECT 1 FROM coworking_offers f WHERE f.space_id = s.id AND {}) THEN 1 ELSE 0 END AS has_offer, \
-               CASE WHEN EXISTS (SELECT 1 FROM coworking_closures c WHERE c.space_id = s.id AND c.date = $1) THEN 1 ELSE 0 END AS closed \
+               s.desk_price_cents, s.desk_seats, {free} AS free_seats, {closed} AS closed, \
+               CASE WHEN EXISTS (SELECT 1 FROM coworking_offers f WHERE f.space_id = s.id AND {}) THEN 1 ELSE 0 END AS has_offer \
              FROM coworking_spaces s \
-             WHERE ($4 = 0 OR s.municipio = $4) AND ($5 = 0 OR s.nil_id = $5) AND (s.amenities & $6) = $6 \
-               AND ($7 = 0 OR (s.lat BETWEEN $8 AND $9 AND s.lon BETWEEN $10 AND $11)) \
-               AND ($12 < 0 OR s.is_demo = $12) \
-               AND ($13 = '' OR $13 LIKE ('%,' || CAST(s.id AS TEXT) || ',%')) \
+             WHERE ($2 = 0 OR s.municipio = $2) AND ($3 = 0 OR s.nil_id = $3) AND (s.amenities & $4) = $4 \
+               AND ($5 = 0 OR (s.lat BETWEEN $6 AND $7 AND s.lon BETWEEN $8 AND $9)) \
+               AND ($10 < 0 OR s.is_demo = $10) \
+               AND ($11 = '' OR $11 LIKE ('%,' || CAST(s.id AS TEXT) || ',%')) \
+               AND ($12 < 0 OR s.desk_price_cents <= $12) \
              ORDER BY s.name, s.id",
             OFFER_IN_FORCE.replace("$DATE", "$1")
         );
         let (la0, la1, lo0, lo1) = bbox.unwrap_or_default();
-        let rows = sqlx::query(&sql)
+        let mut query = sqlx::query(&sql)
             .bind(rules::iso(day))
-            .bind(u0)
-            .bind(u1)
             .bind(q.municipio.unwrap_or(0))
             .bind(q.nil_id.unwrap_or(0))
             .bind(q.amenities)
@@ -651,8 +657,11 @@ impl Db {
             .bind(lo1)
             .bind(q.only_demo.map(i64::from).unwrap_or(-1))
             .bind(among)
-            .fetch_all(self.reader())
-            .await?;
+            .bind(q.max_price_cents.unwrap_or(-1));
+        if q.date.is_some() {
+            query = query.bind(u0).bind(u1);
+        }
+        let rows = query.fetch_all(self.reader()).await?;
         let period = q.period.unwrap_or(Period::FullDay);
         let mut hits = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -689,11 +698,6 @@ impl Db {
             if q.with_offers && !hit.has_offer {
                 continue;
             }
-            if let Some(max) = q.max_price_cents {
-                if hit.desk_price_cents.is_none_or(|p| p > max) {
-                    continue;
-                }
-            }
             hits.push(hit);
         }
         if let Some((lat, lon, radius)) = q.near {
@@ -719,9 +723,7 @@ impl Db {
     pub async fn workplace_points(&self) -> Result<Vec<WorkplacePoint>> {
         let rows = sqlx::query(
             "SELECT s.id, s.name, s.lat, s.lon FROM coworking_spaces s \
-             WHERE s.is_demo = 0 AND EXISTS (SELECT 1 FROM coworking_resources r \
-               WHERE r.space_id = s.id AND r.kind <> 'meeting_room') \
-             ORDER BY s.id",
+             WHERE s.is_demo = 0 AND s.desk_seats > 0 ORDER BY s.id",
         )
         .fetch_all(self.reader())
         .await?;
@@ -756,6 +758,7 @@ impl Db {
         .bind(now())
         .fetch_one(&mut *tx)
         .await?;
+        refresh_desk_figures(&mut tx, space_id).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -1534,12 +1537,11 @@ impl Db {
         .bind(rules::iso(to))
         .fetch_all(self.reader())
         .await?;
-        let desk_seats: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(seats), 0) AS BIGINT) FROM coworking_resources WHERE space_id = $1 AND kind <> 'meeting_room'",
-        )
-        .bind(space_id)
-        .fetch_one(self.reader())
-        .await?;
+        let desk_seats: i64 =
+            sqlx::query_scalar("SELECT desk_seats FROM coworking_spaces WHERE id = $1")
+                .bind(space_id)
+                .fetch_one(self.reader())
+                .await?;
         let space = self.space(space_id).await?;
         let hours = space.hours();
         let closures = self.space_closures(space_id, from).await?;
@@ -1585,12 +1587,15 @@ impl Db {
     // Bulk history
     // -----------------------------------------------------------------------------------------
 
-    /// Loads past bookings in bulk (multi-row INSERTs, one transaction per 50,000 rows).
-    /// They hold no capacity (their dates are gone) and count for history and dashboards.
+    /// Loads past bookings in bulk (multi-row INSERTs, one transaction per 50,000 rows), with
+    /// the capacity counters they would have raised when booked, so the tables a search
+    /// reads are as large as a real history makes them. They count for history and
+    /// dashboards; their dates are gone, so no booking can compete with them.
     pub async fn import_past_bookings(&self, rows: &[PastBooking]) -> Result<usize> {
         const PER_STATEMENT: usize = 500;
         for tx_rows in rows.chunks(50_000) {
             let mut tx = self.begin().await?;
+            add_past_counters(&mut tx, tx_rows).await?;
             for chunk in tx_rows.chunks(PER_STATEMENT) {
                 let mut sql = String::from(
                     "INSERT INTO coworking_bookings (resource_id, space_id, user_id, date, period, status, \
@@ -1771,11 +1776,81 @@ impl Db {
                         summary.resources_created += 1;
                     }
                 }
+                refresh_desk_figures(&mut tx, space_id).await?;
             }
         }
         tx.commit().await?;
         Ok(summary)
     }
+}
+
+/// Raises the capacity counters of past bookings (cancelled ones hold none), as one
+/// multi-row upsert per 500 counters. Hourly bookings carry no hour here, so they are not
+/// counted.
+async fn add_past_counters(tx: &mut Tx, rows: &[PastBooking]) -> Result<()> {
+    let mut counters: std::collections::BTreeMap<(i64, NaiveDate, i64), (i64, i64)> =
+        Default::default();
+    for b in rows {
+        if b.status == rules::BookingStatus::Cancelled || b.period == Period::Hour {
+            continue;
+        }
+        for unit in rules::units(b.period, None) {
+            counters
+                .entry((b.resource_id, b.date, unit))
+                .or_insert((0, b.space_id))
+                .0 += 1;
+        }
+    }
+    let counters: Vec<_> = counters.into_iter().collect();
+    for chunk in counters.chunks(500) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO coworking_slots (resource_id, date, unit, taken, desk_space_id) VALUES {} \
+             ON CONFLICT (resource_id, date, unit) DO UPDATE SET taken = coworking_slots.taken + excluded.taken",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for ((resource_id, date, unit), (taken, space_id)) in chunk {
+            q = q
+                .bind(*resource_id)
+                .bind(rules::iso(*date))
+                .bind(*unit)
+                .bind(*taken)
+                .bind(*space_id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Recomputes a space's desk seats and cheapest desk price from its resources, in the
+/// transaction that changed them: searches read these columns (migration 0005) instead of
+/// aggregating every listed space's resources.
+async fn refresh_desk_figures(tx: &mut Tx, space_id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE coworking_spaces SET \
+           desk_seats = (SELECT CAST(COALESCE(SUM(r.seats), 0) AS BIGINT) FROM coworking_resources r \
+                         WHERE r.space_id = $1 AND r.kind <> 'meeting_room'), \
+           desk_price_cents = (SELECT MIN(r.price_cents) FROM coworking_resources r \
+                               WHERE r.space_id = $1 AND r.kind <> 'meeting_room') \
+         WHERE id = $1",
+    )
+    .bind(space_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn set_closures(tx: &mut Tx, space_id: i64, closures: &[NaiveDate]) -> Result<()> {
@@ -1821,12 +1896,13 @@ async fn take_units(
     let mut raised: Vec<i64> = Vec::new();
     for &unit in units {
         sqlx::query(
-            "INSERT INTO coworking_slots (resource_id, date, unit, taken) VALUES ($1, $2, $3, 0) \
-             ON CONFLICT (resource_id, date, unit) DO NOTHING",
+            "INSERT INTO coworking_slots (resource_id, date, unit, taken, desk_space_id) \
+             VALUES ($1, $2, $3, 0, $4) ON CONFLICT (resource_id, date, unit) DO NOTHING",
         )
         .bind(resource.id)
         .bind(date)
         .bind(unit)
+        .bind((resource.kind != ResourceKind::MeetingRoom.as_str()).then_some(resource.space_id))
         .execute(&mut **tx)
         .await?;
         let done = sqlx::query(

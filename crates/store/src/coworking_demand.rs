@@ -315,9 +315,8 @@ impl Db {
     /// located there (meeting rooms excluded) and desks of the alliance's open demands.
     pub async fn supply_and_demand(&self, alliance_id: i64) -> Result<Vec<NilBalance>> {
         let offered: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT s.nil_id, CAST(SUM(r.seats) AS BIGINT) FROM coworking_resources r \
-             JOIN coworking_spaces s ON s.id = r.space_id \
-             WHERE r.kind IN ('open_desk', 'fixed_desk') GROUP BY s.nil_id",
+            "SELECT nil_id, CAST(SUM(desk_seats) AS BIGINT) FROM coworking_spaces \
+             WHERE desk_seats > 0 GROUP BY nil_id",
         )
         .fetch_all(self.reader())
         .await?;

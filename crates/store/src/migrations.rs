@@ -26,6 +26,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_coworking"),
     migration!(3, "0003_commute"),
     migration!(4, "0004_coworking_demand"),
+    migration!(5, "0005_coworking_search"),
 ];
 
 pub(crate) async fn apply(db: &Db) -> Result<usize> {

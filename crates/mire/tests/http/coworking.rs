@@ -183,6 +183,109 @@ async fn spaces_are_found_by_area_amenities_price_offers_and_distance() {
 }
 
 #[tokio::test]
+async fn search_counts_free_desks_per_period_and_follows_new_resources() {
+    let server = TestServer::start();
+    let (operator, space) = coworking_space(
+        &server,
+        DUOMO,
+        json!({ "cancel_hours": 0, "max_active_bookings": 5 }),
+    )
+    .await;
+    let space_id = space["id"].as_i64().unwrap();
+    let pool = coworking_resource(&operator, space_id, "open_desk", 4, 2500).await["id"]
+        .as_i64()
+        .unwrap();
+    let desk = coworking_resource(&operator, space_id, "fixed_desk", 1, 3000).await["id"]
+        .as_i64()
+        .unwrap();
+    let room = coworking_resource(&operator, space_id, "meeting_room", 8, 900).await["id"]
+        .as_i64()
+        .unwrap();
+    let date = milan_day(6);
+    let public = server.api(None);
+    let found = |period: &'static str| {
+        let (public, date) = (public.clone(), date.clone());
+        async move {
+            let found = public
+                .get(&format!(
+                    "/api/v1/coworking/spaces?municipio=1&date={date}&period={period}"
+                ))
+                .await
+                .expect(200);
+            found["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["id"] == space_id)
+                .cloned()
+                .unwrap_or_else(|| panic!("space {space_id} not found: {found}"))
+        }
+    };
+    let hit = found("full_day").await;
+    assert_eq!(
+        (
+            &hit["desk_seats"],
+            &hit["free_seats"],
+            &hit["desk_price_cents"]
+        ),
+        (&json!(5), &json!(5), &json!(2500)),
+        "meeting rooms are neither desks nor the desk price: {hit}"
+    );
+
+    // The pool: one morning, two afternoons; the fixed desk all day; the room for an hour.
+    let people: Vec<Actor> = (0..5).map(|_| server.person()).collect();
+    book(&people[0].api, pool, &date, "morning")
+        .await
+        .expect(201);
+    let afternoon = book(&people[1].api, pool, &date, "afternoon")
+        .await
+        .expect(201);
+    book(&people[2].api, pool, &date, "afternoon")
+        .await
+        .expect(201);
+    book(&people[3].api, desk, &date, "full_day")
+        .await
+        .expect(201);
+    people[4]
+        .api
+        .post(
+            "/api/v1/coworking/bookings",
+            &json!({ "resource_id": room, "date": date, "hour": 9 }),
+        )
+        .await
+        .expect(201);
+    // A seat counts for a period only when free in all of it: the full day loses the busier
+    // half of the pool.
+    assert_eq!(found("morning").await["free_seats"], 5 - 1 - 1);
+    assert_eq!(found("afternoon").await["free_seats"], 5 - 2 - 1);
+    assert_eq!(found("full_day").await["free_seats"], 5 - 2 - 1);
+    people[1]
+        .api
+        .delete(&format!("/api/v1/coworking/bookings/{}", afternoon["id"]))
+        .await
+        .expect(200);
+    assert_eq!(found("full_day").await["free_seats"], 5 - 1 - 1);
+
+    // A new, cheaper desk counts at once, in the seats and in the price filter.
+    coworking_resource(&operator, space_id, "open_desk", 3, 1200).await;
+    let hit = found("full_day").await;
+    assert_eq!(
+        (
+            &hit["desk_seats"],
+            &hit["free_seats"],
+            &hit["desk_price_cents"]
+        ),
+        (&json!(8), &json!(8 - 1 - 1), &json!(1200)),
+        "{hit}"
+    );
+    let cheap = public
+        .get("/api/v1/coworking/spaces?municipio=1&max_price_cents=1500")
+        .await
+        .expect(200);
+    assert!(ids(&cheap).contains(&space_id), "{cheap}");
+}
+
+#[tokio::test]
 async fn spaces_belong_to_operators_in_milan() {
     let server = TestServer::start();
     let mut rng = Rng::new();
