@@ -279,8 +279,8 @@ proptest! {
     #[test]
     fn isochrones_grow_with_the_budget(i in 0usize..10_000, t in 5.0f64..30.0, extra in 1.0f64..20.0) {
         let origin = homes(10_000, 17)[i];
-        let small = milan().isochrone(origin, t, Mode::Transit).unwrap();
-        let large = milan().isochrone(origin, t + extra, Mode::Transit).unwrap();
+        let small = milan().isochrone(origin, t, Mode::Transit, &[]).unwrap();
+        let large = milan().isochrone(origin, t + extra, Mode::Transit, &[]).unwrap();
         for p in &small.points {
             prop_assert!(large.points.iter().any(|q| q.point == p.point && q.seconds == p.seconds));
         }

@@ -159,18 +159,18 @@ fn points_outside_the_city_and_bad_budgets_are_the_callers_errors() {
     let err = e.travel_time(rome, east(0.0), Mode::Walk).unwrap_err();
     assert!(matches!(err, ProximityError::OutsideCity { .. }) && err.is_bad_input());
     let err = e
-        .isochrone(LatLon::new(f64::NAN, 9.0), 15.0, Mode::Walk)
+        .isochrone(LatLon::new(f64::NAN, 9.0), 15.0, Mode::Walk, &[])
         .unwrap_err();
     assert!(matches!(err, ProximityError::InvalidCoordinates));
-    let err = e.isochrone(east(0.0), 0.0, Mode::Walk).unwrap_err();
+    let err = e.isochrone(east(0.0), 0.0, Mode::Walk, &[]).unwrap_err();
     assert!(matches!(err, ProximityError::InvalidBudget { .. }) && err.is_bad_input());
 }
 
 #[test]
 fn an_isochrone_along_the_line_reaches_farther_by_metro() {
     let e = engine(line());
-    let walk = e.isochrone(east(0.0), 10.0, Mode::Walk).unwrap();
-    let transit = e.isochrone(east(0.0), 10.0, Mode::Transit).unwrap();
+    let walk = e.isochrone(east(0.0), 10.0, Mode::Walk, &[]).unwrap();
+    let transit = e.isochrone(east(0.0), 10.0, Mode::Transit, &[]).unwrap();
     let far_east = |iso: &mire_geo::proximity::Isochrone| {
         iso.cells
             .iter()

@@ -53,19 +53,7 @@ impl Proximity {
     /// set with [`Proximity::set_points`]), within `accessibility.minutes` of the parameters.
     pub fn accessibility(&self, mode: Mode, coworking: &[ServicePoint]) -> AccessibilityReport {
         let limit = (self.params.accessibility.minutes * 60.0).round() as u32;
-        let mut categories: Vec<(Category, &[ServicePoint])> = self
-            .catalog
-            .categories()
-            .filter(|(c, p)| !p.is_empty() && *c != Category::Coworking)
-            .collect();
-        let coworking = if coworking.is_empty() {
-            self.catalog.points(Category::Coworking)
-        } else {
-            coworking
-        };
-        if !coworking.is_empty() {
-            categories.push((Category::Coworking, coworking));
-        }
+        let categories = self.categories_with(coworking);
         let samples: Vec<_> = self
             .city
             .nils()

@@ -174,6 +174,29 @@ impl Proximity {
         &self.catalog
     }
 
+    /// The categories with points, where `coworking` (the spaces the caller read from its
+    /// database) stands for the catalog's own coworking points unless it is empty: what the
+    /// isochrone, the accessibility report and "what is around" all measure.
+    pub fn categories_with<'a>(
+        &'a self,
+        coworking: &'a [super::ServicePoint],
+    ) -> Vec<(super::Category, &'a [super::ServicePoint])> {
+        let mut categories: Vec<_> = self
+            .catalog
+            .categories()
+            .filter(|(c, p)| !p.is_empty() && *c != super::Category::Coworking)
+            .collect();
+        let coworking = if coworking.is_empty() {
+            self.catalog.points(super::Category::Coworking)
+        } else {
+            coworking
+        };
+        if !coworking.is_empty() {
+            categories.push((super::Category::Coworking, coworking));
+        }
+        categories
+    }
+
     /// Replaces the points of a category, e.g. coworking spaces read from the database.
     pub fn set_points(&mut self, category: super::Category, points: Vec<super::ServicePoint>) {
         self.catalog.set(category, points);

@@ -103,19 +103,21 @@ impl Isochrone {
 }
 
 impl Proximity {
-    /// Everything within `minutes` of `from`.
+    /// Everything within `minutes` of `from`: the points of [`Proximity::categories_with`]
+    /// `coworking`.
     pub fn isochrone(
         &self,
         from: LatLon,
         minutes: f64,
         mode: Mode,
+        coworking: &[ServicePoint],
     ) -> Result<Isochrone, ProximityError> {
         let limit = self.budget_secs(minutes)?;
         let reach = self.one_to_all(from, mode, Some(limit))?;
         let nils = self.nils_reached(&reach);
         let mut points: Vec<ReachedPoint> = self
-            .catalog
-            .categories()
+            .categories_with(coworking)
+            .into_iter()
             .flat_map(|(category, pts)| reached_points(&reach, category, pts))
             .collect();
         points.sort_by_key(|r| (r.seconds, r.category));

@@ -1,6 +1,6 @@
-//! Coworking spaces in the 15-minute city: the NIL accessibility report and "Cosa c'è a 15
-//! minuti" count the spaces of the database that have a desk, and follow every change, also
-//! one made by another process (`mire import coworkings`) while the server runs.
+//! Coworking spaces in the 15-minute city: the NIL accessibility report, the isochrone and
+//! "Cosa c'è a 15 minuti" count the spaces of the database that have a desk, and follow every
+//! change, also one made by another process (`mire import coworkings`) while the server runs.
 
 use serde_json::{json, Value};
 
@@ -20,6 +20,24 @@ fn coworking_share(report: &Value, nil_id: i64) -> Option<f64> {
         .iter()
         .find(|s| s["category"] == "coworking")
         .map(|s| s["share"].as_f64().unwrap())
+}
+
+/// The ids of the coworking spaces an isochrone of 10 minutes on foot from `place` reaches.
+async fn coworking_reached(api: &Api, place: Place) -> Vec<String> {
+    let iso = api
+        .get(&format!(
+            "/api/v1/proximity/isochrone?from={},{}&minutes=10&mode=walk",
+            place.lat, place.lon
+        ))
+        .await
+        .expect(200);
+    iso["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter(|f| f["properties"]["category"] == "coworking")
+        .map(|f| f["properties"]["id"].as_str().expect("an id").to_owned())
+        .collect()
 }
 
 async fn report(api: &Api) -> Value {
@@ -44,6 +62,7 @@ async fn the_accessibility_report_counts_the_spaces_with_a_desk() {
     let id = space["id"].as_i64().unwrap();
     coworking_resource(&operator, id, "meeting_room", 8, 3000).await;
     assert_eq!(report(&public).await, empty, "meeting rooms do not count");
+    assert!(coworking_reached(&public, CORVETTO).await.is_empty());
 
     coworking_resource(&operator, id, "open_desk", 10, 2000).await;
     let with_space = report(&public).await;
@@ -54,6 +73,12 @@ async fn the_accessibility_report_counts_the_spaces_with_a_desk() {
         Some(0.0),
         "Baggio is far from Corvetto on foot"
     );
+    assert_eq!(
+        coworking_reached(&public, CORVETTO).await,
+        [id.to_string()],
+        "the isochrone lists the space among the points reached"
+    );
+    assert!(coworking_reached(&public, BAGGIO).await.is_empty());
     let city = &with_space["city"].as_array().unwrap();
     assert_eq!(city.last().unwrap()["category"], "coworking", "{city:?}");
 

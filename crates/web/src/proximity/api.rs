@@ -85,7 +85,8 @@ pub async fn travel_time(State(s): State<AppState>, q: Params) -> Result<Json<Va
 
 /// Where one can get from a point within a time budget: a GeoJSON FeatureCollection whose
 /// first feature is the reached area (MultiPolygon of square cells), then the service points
-/// reached; the NIL reached are in the top-level `nil_ids` and `nils` members.
+/// reached, coworking spaces with a desk among them; the NIL reached are in the top-level
+/// `nil_ids` and `nils` members.
 #[utoipa::path(get, path = "/api/v1/proximity/isochrone", tag = "proximity",
     params(
         ("from" = String, Query, description = "Origin as LAT,LON", example = "45.4642,9.1900"),
@@ -110,9 +111,10 @@ pub async fn isochrone(
     let (Some(from), Some(minutes), Some(mode)) = (from, minutes, mode) else {
         return Err(ApiError::Internal("validated input went missing".into()));
     };
+    let coworking = coworking_points(&s).await?;
     let iso = blocking(&s, move |p| {
         p.engine
-            .isochrone(from, minutes, mode)
+            .isochrone(from, minutes, mode, &coworking)
             .map_err(|e| match e {
                 ProximityError::InvalidBudget { .. } => {
                     ApiError::field("minutes", "error-minutes-range")

@@ -191,33 +191,18 @@ fn explore(
     coworking: &[ServicePoint],
 ) -> Result<Found, ProximityError> {
     let engine = &s.engine;
-    let iso = engine.isochrone(origin, minutes, mode)?;
+    let iso = engine.isochrone(origin, minutes, mode, coworking)?;
     let horizon = engine.budget_secs(engine.params().isochrone.max_minutes)?;
     let reach = engine.one_to_all(origin, mode, Some(horizon))?;
-    let mut categories = Vec::new();
-    for (category, points) in engine.catalog().categories() {
-        if points.is_empty() || (category == Category::Coworking && !coworking.is_empty()) {
-            continue;
-        }
-        let within = iso.points.iter().filter(|r| r.category == category).count();
-        categories.push(CategoryFound {
+    let categories = engine
+        .categories_with(coworking)
+        .into_iter()
+        .map(|(category, points)| CategoryFound {
             category,
-            within,
+            within: iso.points.iter().filter(|r| r.category == category).count(),
             nearest: nearest(&reach, points),
-        });
-    }
-    if !coworking.is_empty() {
-        let budget = engine.budget_secs(minutes)?;
-        let within = coworking
-            .iter()
-            .filter(|pt| reach.secs_to(pt.at).is_some_and(|secs| secs <= budget))
-            .count();
-        categories.push(CategoryFound {
-            category: Category::Coworking,
-            within,
-            nearest: nearest(&reach, coworking),
-        });
-    }
+        })
+        .collect();
     let mut nils: Vec<(u16, String, f64)> = iso
         .nils
         .iter()
