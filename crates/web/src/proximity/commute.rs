@@ -188,8 +188,10 @@ async fn own_savings(
             .await
             .map_err(|e| e.to_string())?;
     let profiles = vec![profile.clone()];
-    let mut per_person =
-        blocking(s, move |p| sums::savings(&p.engine, &profiles, &bookings)).await?;
+    let mut per_person = blocking(s, move |p| {
+        sums::savings(&p.engine, &p.days_saved, &profiles, &bookings)
+    })
+    .await?;
     let lines = per_person.remove(&user_id).unwrap_or_default();
     let totals = sums::total(&lines).rounded();
     Ok(Some((profile, lines, totals)))
@@ -318,9 +320,11 @@ pub async fn organization_time_regained(
     }
     let profiles = s.db.commute_profiles_of_organization(id).await?;
     let bookings = s.db.commute_bookings_of_organization(id).await?;
-    let group = blocking(&s, move |p| sums::group(&p.engine, &profiles, &bookings))
-        .await
-        .map_err(ApiError::Internal)?;
+    let group = blocking(&s, move |p| {
+        sums::group(&p.engine, &p.days_saved, &profiles, &bookings)
+    })
+    .await
+    .map_err(ApiError::Internal)?;
     let mut body = json!(group);
     body["organization_id"] = json!(id);
     body["method"] = method(&s.proximity);
@@ -346,7 +350,7 @@ pub(crate) async fn municipi(s: &AppState) -> Result<Vec<sums::MunicipioTotals>,
     let profiles = s.db.commute_profiles().await.map_err(|e| e.to_string())?;
     let bookings = s.db.commute_bookings().await.map_err(|e| e.to_string())?;
     blocking(s, move |p| {
-        sums::by_municipio(&p.engine, &profiles, &bookings)
+        sums::by_municipio(&p.engine, &p.days_saved, &profiles, &bookings)
     })
     .await
 }
@@ -585,9 +589,11 @@ pub async fn firm_page(
     }
     let profiles = s.db.commute_profiles_of_organization(id).await?;
     let bookings = s.db.commute_bookings_of_organization(id).await?;
-    let group = blocking(&s, move |st| sums::group(&st.engine, &profiles, &bookings))
-        .await
-        .map_err(PageError::Internal)?;
+    let group = blocking(&s, move |st| {
+        sums::group(&st.engine, &st.days_saved, &profiles, &bookings)
+    })
+    .await
+    .map_err(PageError::Internal)?;
     let lang = p.lang;
     let t = &group.totals;
     render(&FirmPage {

@@ -68,6 +68,8 @@ pub struct ProximityState {
     pub nils: Vec<NilChoice>,
     walk_report: Mutex<Option<CachedReport>>,
     transit_report: Mutex<Option<CachedReport>>,
+    /// The time regained by a day at a space, for the sums (see `sums::DaySavings`).
+    pub(crate) days_saved: sums::DaySavings,
 }
 
 /// A report and the coworking spaces it was computed with.
@@ -97,6 +99,7 @@ impl ProximityState {
             nils,
             walk_report: Mutex::new(None),
             transit_report: Mutex::new(None),
+            days_saved: sums::DaySavings::default(),
         })
     }
 

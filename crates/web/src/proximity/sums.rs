@@ -1,6 +1,7 @@
 //! Time regained summed over coworking bookings: per worker, per firm, per Municipio of
-//! residence. One engine call per distinct (person, space) pair, multiplied by the share of a
-//! day each booking counts for (`mire_domain::proximity::day_shares`).
+//! residence. One engine call per distinct (home, office, space, mode), remembered across
+//! requests ([`DaySavings`]), multiplied by the share of a day each booking counts for
+//! (`mire_domain::proximity::day_shares`).
 //!
 //! Privacy: a person's own figures go to that person only; a firm's figures are sums over its
 //! employees (role `worker`) with a commute profile, for its representatives and the
@@ -8,6 +9,7 @@
 //! are shown without figures.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 use mire_domain::proximity::{day_shares, BookedDay};
 use mire_geo::proximity::{CommuteMode, Proximity};
@@ -74,6 +76,54 @@ pub struct BookingSaving {
 /// Minutes, kg CO2 and vehicle km saved by one day at a space.
 type DaySaving = (f64, f64, f64);
 
+/// What one day at a space saves, by home, office, space and mode, as computed so far. The
+/// engine's answer is a pure function of these (the model is loaded once), and it is the
+/// costly part of every sum (two routings), so the public aggregates, recomputed on each
+/// request, only route the trips they have not met before.
+#[derive(Default)]
+pub struct DaySavings(Mutex<HashMap<DayKey, Option<DaySaving>>>);
+
+type DayKey = ([u64; 6], CommuteMode);
+
+impl DaySavings {
+    /// Past this many remembered trips the memory starts again (about 10 MB at most).
+    const MAX: usize = 100_000;
+
+    fn get(
+        &self,
+        engine: &Proximity,
+        home: LatLon,
+        office: LatLon,
+        space: LatLon,
+        mode: CommuteMode,
+    ) -> Option<DaySaving> {
+        let bits = |p: LatLon| [p.lat.to_bits(), p.lon.to_bits()];
+        let ([a, b], [c, d], [e, f]) = (bits(home), bits(office), bits(space));
+        let key = ([a, b, c, d, e, f], mode);
+        // A panic elsewhere while holding the lock leaves a map that is still right.
+        let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = lock().get(&key) {
+            return *known;
+        }
+        let saving = engine
+            .time_regained(home, office, space, mode)
+            .ok()
+            .map(|r| {
+                (
+                    r.minutes_saved_per_day,
+                    r.kg_co2_avoided_per_day,
+                    r.km_avoided_per_day,
+                )
+            });
+        let mut memo = lock();
+        if memo.len() >= Self::MAX {
+            memo.clear();
+        }
+        memo.insert(key, saving);
+        saving
+    }
+}
+
 /// The engine's view of a profile.
 fn commute(p: &CommuteProfile) -> Option<(LatLon, LatLon, CommuteMode)> {
     Some((
@@ -86,6 +136,7 @@ fn commute(p: &CommuteProfile) -> Option<(LatLon, LatLon, CommuteMode)> {
 /// Each person's bookings with their saving, grouped by person.
 pub fn savings(
     engine: &Proximity,
+    days_saved: &DaySavings,
     profiles: &[CommuteProfile],
     bookings: &[CommuteBooking],
 ) -> BTreeMap<i64, Vec<BookingSaving>> {
@@ -94,7 +145,6 @@ pub fn savings(
     for b in bookings {
         grouped.entry(b.user_id).or_default().push(b);
     }
-    let mut per_day: HashMap<(i64, i64), Option<DaySaving>> = HashMap::new();
     let mut out = BTreeMap::new();
     for (user, list) in grouped {
         let Some((home, office, mode)) = by_user.get(&user).and_then(|p| commute(p)) else {
@@ -115,23 +165,13 @@ pub fn savings(
             .zip(shares)
             .map(|(b, share)| {
                 let saving = if share > 0.0 {
-                    *per_day.entry((user, b.space_id)).or_insert_with(|| {
-                        engine
-                            .time_regained(
-                                home,
-                                office,
-                                LatLon::new(b.space_lat, b.space_lon),
-                                mode,
-                            )
-                            .ok()
-                            .map(|r| {
-                                (
-                                    r.minutes_saved_per_day,
-                                    r.kg_co2_avoided_per_day,
-                                    r.km_avoided_per_day,
-                                )
-                            })
-                    })
+                    days_saved.get(
+                        engine,
+                        home,
+                        office,
+                        LatLon::new(b.space_lat, b.space_lon),
+                        mode,
+                    )
                 } else {
                     Some((0.0, 0.0, 0.0))
                 };
@@ -184,10 +224,11 @@ pub struct GroupTotals {
 
 pub fn group(
     engine: &Proximity,
+    days_saved: &DaySavings,
     profiles: &[CommuteProfile],
     bookings: &[CommuteBooking],
 ) -> GroupTotals {
-    let per_person = savings(engine, profiles, bookings);
+    let per_person = savings(engine, days_saved, profiles, bookings);
     let mut totals = Totals::default();
     let mut contributing = 0;
     for lines in per_person.values() {
@@ -218,10 +259,11 @@ pub struct MunicipioTotals {
 /// Every Municipio, with figures only where at least [`MIN_GROUP`] workers contribute.
 pub fn by_municipio(
     engine: &Proximity,
+    days_saved: &DaySavings,
     profiles: &[CommuteProfile],
     bookings: &[CommuteBooking],
 ) -> Vec<MunicipioTotals> {
-    let per_person = savings(engine, profiles, bookings);
+    let per_person = savings(engine, days_saved, profiles, bookings);
     let home: HashMap<i64, i64> = profiles
         .iter()
         .map(|p| (p.user_id, p.home_municipio))
@@ -311,13 +353,14 @@ mod tests {
             booking(6, 3, "2026-03-04", "full_day"),
             booking(7, 4, "2026-03-02", "full_day"),
         ];
-        let per_person = savings(&engine, &profiles, &bookings);
+        let memo = DaySavings::default();
+        let per_person = savings(&engine, &memo, &profiles, &bookings);
         let first = total(&per_person[&1]);
         assert_eq!(first.days, 1.5);
         assert!((first.minutes_saved - 1.5 * day).abs() < 1e-9);
         assert_eq!(total(&per_person[&3]).days, 1.0, "room hours count nothing");
 
-        let rows = by_municipio(&engine, &profiles, &bookings);
+        let rows = by_municipio(&engine, &memo, &profiles, &bookings);
         assert_eq!(rows.len(), 9);
         let m4 = rows.iter().find(|r| r.municipio == 4).unwrap();
         assert_eq!(m4.workers, Some(3));
@@ -325,7 +368,7 @@ mod tests {
         let m7 = rows.iter().find(|r| r.municipio == 7).unwrap();
         assert!(m7.suppressed && m7.workers.is_none() && m7.totals.is_none());
 
-        let firm = group(&engine, &profiles[..2], &bookings[..4]);
+        let firm = group(&engine, &memo, &profiles[..2], &bookings[..4]);
         assert_eq!(firm.workers_with_profile, 2);
         assert_eq!(firm.workers_contributing, 2);
         assert_eq!(firm.totals.days, 2.5);
