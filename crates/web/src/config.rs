@@ -36,6 +36,25 @@ pub struct MailConfig {
     pub smtp_server: String,
     pub smtp_username: String,
     pub smtp_password: String,
+    /// How the connection to `smtp_server` is protected.
+    pub smtp_tls: SmtpTls,
+    /// A PEM file of certificates to trust besides the usual public ones (a private CA);
+    /// empty: the public ones only.
+    pub smtp_ca_file: String,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Upgraded with STARTTLS before anything else is sent; a server that does not offer it
+    /// gets nothing.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+    /// In the clear: only for a relay on the same machine.
+    None,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,6 +90,8 @@ impl Default for MailConfig {
             smtp_server: String::new(),
             smtp_username: String::new(),
             smtp_password: String::new(),
+            smtp_tls: SmtpTls::default(),
+            smtp_ca_file: String::new(),
         }
     }
 }
@@ -99,6 +120,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("MIRE_SMTP_SERVER", "mail.smtp_server"),
     ("MIRE_SMTP_USERNAME", "mail.smtp_username"),
     ("MIRE_SMTP_PASSWORD", "mail.smtp_password"),
+    ("MIRE_SMTP_TLS", "mail.smtp_tls"),
+    ("MIRE_SMTP_CA_FILE", "mail.smtp_ca_file"),
     (
         "MIRE_RATE_LIMIT_LOGIN_PER_15MIN",
         "rate_limit.login_per_15min",

@@ -59,7 +59,8 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Fails when the proximity model cannot be loaded (its data is embedded, so only a
-    /// damaged walking-network file named in the configuration should make it fail).
+    /// damaged walking-network file named in the configuration should make it fail), or when
+    /// `mail.smtp_ca_file` holds no readable certificate.
     pub fn new(db: Db, config: Config) -> anyhow::Result<AppState> {
         let proximity = proximity::ProximityState::load(&config).inspect_err(|e| {
             tracing::error!(error = format!("{e:#}"), "cannot load the proximity model");
@@ -69,7 +70,7 @@ impl AppState {
             proximity: Arc::new(proximity),
             login_limit: RateLimiter::new(rl.login_per_15min, Duration::from_secs(15 * 60)),
             signup_limit: RateLimiter::new(rl.signup_per_hour, Duration::from_secs(3600)),
-            mailer: mail::Mailer::new(config.mail.clone()),
+            mailer: mail::Mailer::new(config.mail.clone()).map_err(anyhow::Error::msg)?,
             db,
             config,
         })))

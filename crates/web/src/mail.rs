@@ -2,11 +2,18 @@
 //! the outbox folder (and the file name logged), so password resets work out of the box.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::config::MailConfig;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufStream};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use tokio_rustls::TlsConnector;
+
+use crate::config::{MailConfig, SmtpTls};
 
 pub struct Mailer {
     config: MailConfig,
+    /// Trusts Mozilla's roots, plus the certificates of `smtp_ca_file` when given.
+    tls: TlsConnector,
 }
 
 pub struct Message {
@@ -16,8 +23,37 @@ pub struct Message {
 }
 
 impl Mailer {
-    pub fn new(config: MailConfig) -> Self {
-        Self { config }
+    /// Fails when `smtp_ca_file` names a file that holds no readable certificate.
+    pub fn new(config: MailConfig) -> Result<Self, String> {
+        use tokio_rustls::rustls::pki_types::{pem::PemObject, CertificateDer};
+        let mut roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let ca_file = config.smtp_ca_file.trim();
+        if !ca_file.is_empty() {
+            let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(ca_file)
+                .and_then(|certs| certs.collect())
+                .map_err(|e| format!("mail.smtp_ca_file {ca_file}: {e}"))?;
+            if certs.is_empty() {
+                return Err(format!("mail.smtp_ca_file {ca_file}: no certificate in it"));
+            }
+            for cert in certs {
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("mail.smtp_ca_file {ca_file}: {e}"))?;
+            }
+        }
+        let tls = ClientConfig::builder_with_provider(Arc::new(
+            tokio_rustls::rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(Self {
+            config,
+            tls: TlsConnector::from(Arc::new(tls)),
+        })
     }
 
     /// Sends or files the message. Failures are logged, not returned: a user's action (a
@@ -64,63 +100,132 @@ impl Mailer {
         Ok(path)
     }
 
-    /// A minimal SMTP client (RFC 5321) for a trusted relay on the local network: EHLO,
-    /// optional AUTH PLAIN, one message. TLS is left to the relay (e.g. a local postfix).
+    /// A minimal SMTP client (RFC 5321): one message per connection, AUTH PLAIN when a user
+    /// name is set. With `smtp_tls = "starttls"` (the default) nothing but EHLO and STARTTLS
+    /// is sent before the connection is encrypted, and a server that does not offer STARTTLS
+    /// gets nothing; `"tls"` encrypts from the first byte (port 465); `"none"` sends in the
+    /// clear, for a relay on the same machine.
     async fn send_smtp(&self, to: &str, eml: &str) -> std::io::Result<()> {
+        let server = self.config.smtp_server.trim();
+        let tcp = tokio::net::TcpStream::connect(server).await?;
+        match self.config.smtp_tls {
+            SmtpTls::None => {
+                let mut s = BufStream::new(tcp);
+                reply(&mut s, '2').await?;
+                self.deliver(s, to, eml).await
+            }
+            SmtpTls::Tls => {
+                let tls = self.tls.connect(server_name(server)?, tcp).await?;
+                let mut s = BufStream::new(tls);
+                reply(&mut s, '2').await?;
+                self.deliver(s, to, eml).await
+            }
+            SmtpTls::Starttls => {
+                let mut s = BufStream::new(tcp);
+                reply(&mut s, '2').await?;
+                let offered = command(&mut s, "EHLO mire", '2').await?;
+                if !offered
+                    .iter()
+                    .any(|l| l.to_ascii_uppercase().contains("STARTTLS"))
+                {
+                    return Err(std::io::Error::other(
+                        "the SMTP server does not offer STARTTLS: nothing was sent \
+                         (set mail.smtp_tls to \"none\" only for a relay on this machine)",
+                    ));
+                }
+                command(&mut s, "STARTTLS", '2').await?;
+                let tls = self
+                    .tls
+                    .connect(server_name(server)?, s.into_inner())
+                    .await?;
+                self.deliver(BufStream::new(tls), to, eml).await
+            }
+        }
+    }
+
+    /// EHLO, AUTH, the envelope and the message, once the connection is as protected as
+    /// the configuration asks (and the server's greeting read).
+    async fn deliver<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        mut s: BufStream<S>,
+        to: &str,
+        eml: &str,
+    ) -> std::io::Result<()> {
         use base64::Engine;
-        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-        let stream = tokio::net::TcpStream::connect(&self.config.smtp_server).await?;
-        let (r, mut w) = stream.into_split();
-        let mut r = BufReader::new(r);
-        let from = address_of(&self.config.from);
-        let mut lines = vec!["EHLO mire".to_owned()];
+        command(&mut s, "EHLO mire", '2').await?;
         if !self.config.smtp_username.is_empty() {
             let secret = format!(
                 "\0{}\0{}",
                 self.config.smtp_username, self.config.smtp_password
             );
-            lines.push(format!(
+            let auth = format!(
                 "AUTH PLAIN {}",
                 base64::engine::general_purpose::STANDARD.encode(secret)
-            ));
+            );
+            command(&mut s, &auth, '2').await?;
         }
-        lines.extend([
-            format!("MAIL FROM:<{from}>"),
-            format!("RCPT TO:<{}>", address_of(to)),
-            "DATA".into(),
-        ]);
-        expect_reply(&mut r, '2').await?;
-        for line in lines {
-            w.write_all(format!("{line}\r\n").as_bytes()).await?;
-            let first = if line == "DATA" { '3' } else { '2' };
-            expect_reply(&mut r, first).await?;
-        }
+        let from = address_of(&self.config.from);
+        command(&mut s, &format!("MAIL FROM:<{from}>"), '2').await?;
+        command(&mut s, &format!("RCPT TO:<{}>", address_of(to)), '2').await?;
+        command(&mut s, "DATA", '3').await?;
         // Dot-stuffing: a line starting with '.' gets another one.
         let body = eml.replace("\r\n.", "\r\n..");
-        w.write_all(format!("{body}\r\n.\r\n").as_bytes()).await?;
-        expect_reply(&mut r, '2').await?;
-        w.write_all(b"QUIT\r\n").await?;
-        return Ok(());
+        command(&mut s, &format!("{body}\r\n."), '2').await?;
+        s.write_all(b"QUIT\r\n").await?;
+        s.flush().await?;
+        Ok(())
+    }
+}
 
-        async fn expect_reply(
-            r: &mut (impl AsyncBufReadExt + Unpin),
-            first: char,
-        ) -> std::io::Result<()> {
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).await? == 0 {
-                    return Err(std::io::Error::other("SMTP server closed the connection"));
-                }
-                if line.as_bytes().get(3) == Some(&b'-') {
-                    continue;
-                }
-                return if line.starts_with(first) {
-                    Ok(())
-                } else {
-                    Err(std::io::Error::other(format!("SMTP: {}", line.trim())))
-                };
-            }
+/// The host part of `host:port`, as the name the server's certificate must carry.
+fn server_name(
+    server: &str,
+) -> std::io::Result<tokio_rustls::rustls::pki_types::ServerName<'static>> {
+    let host = server
+        .rsplit_once(':')
+        .map_or(server, |(host, _)| host)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|e| std::io::Error::other(format!("SMTP server name {host}: {e}")))
+}
+
+/// Sends one command line and reads the reply, which must start with `first`; returns the
+/// reply's lines.
+async fn command<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut BufStream<S>,
+    line: &str,
+    first: char,
+) -> std::io::Result<Vec<String>> {
+    s.write_all(format!("{line}\r\n").as_bytes()).await?;
+    s.flush().await?;
+    reply(s, first).await
+}
+
+/// Reads one reply (all its lines); an error unless its code starts with `first`.
+async fn reply<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut BufStream<S>,
+    first: char,
+) -> std::io::Result<Vec<String>> {
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        if s.read_line(&mut line).await? == 0 {
+            return Err(std::io::Error::other("SMTP server closed the connection"));
         }
+        let last = line.as_bytes().get(3) != Some(&b'-');
+        lines.push(line.trim_end().to_owned());
+        if last {
+            break;
+        }
+    }
+    if lines[lines.len() - 1].starts_with(first) {
+        Ok(lines)
+    } else {
+        Err(std::io::Error::other(format!(
+            "SMTP: {}",
+            lines.join(" | ")
+        )))
     }
 }
 

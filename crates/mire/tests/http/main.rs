@@ -16,6 +16,7 @@ mod coworking_race;
 mod coworking_travel;
 mod health;
 mod hostile_input;
+mod mail;
 mod membership;
 mod pages;
 mod proximity;
