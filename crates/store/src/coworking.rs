@@ -426,6 +426,13 @@ const WAITLIST_SELECT: &str = "SELECT w.id, w.resource_id, r.name AS resource_na
     JOIN coworking_spaces s ON s.id = w.space_id";
 
 /// An offer is in force on `date` when approved and not expired.
+/// A value for a statement put together from parts (the search).
+enum Bind {
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
 const OFFER_IN_FORCE: &str =
     "f.status = 'approved' AND (f.valid_until IS NULL OR f.valid_until >= $DATE)";
 
@@ -606,25 +613,23 @@ impl Db {
         let day = q.date.unwrap_or_else(today);
         let units = rules::units(q.period.unwrap_or(Period::FullDay), None);
         let (u0, u1) = (units[0], *units.last().unwrap_or(&units[0]));
-        let bbox = q.near.map(|(lat, lon, r)| bounding_box(lat, lon, r));
-        // No list placeholder works on both backends, and ids written into the SQL would
-        // make a new statement to prepare on every search: one text parameter ",3,17," holds
-        // them instead ("" for all spaces).
-        let among = ids.map_or(String::new(), |ids| {
-            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-            format!(",{},", list.join(","))
-        });
-        // The space row's own columns filter in WHERE; what needs a subquery (free seats,
-        // an offer in force, a closure) is computed in the select list and filtered below.
-        // Filters on subqueries in WHERE would make PostgreSQL plan every search anew
-        // rather than reuse the prepared plan, which costs more than it saves.
-        // Without a date, no seat counting at all: two statements, each prepared once, and
-        // the period's units come last ($13, $14) as only the first binds them.
+        // The statement names only the filters given, so each combination is prepared once
+        // and its plan reused: with every filter always present as `($n = 0 OR ...)`,
+        // PostgreSQL found a fresh plan for each search cheaper than the prepared one and
+        // planned every search anew. For the same reason the filters that need a subquery
+        // (free seats, a closure, an offer in force) are computed in the select list and
+        // applied below. $1 is the date (today when none) and, when a date is asked, $2 and
+        // $3 the period's units.
+        let mut binds = vec![Bind::Text(rules::iso(day))];
+        if q.date.is_some() {
+            binds.extend([Bind::Int(u0), Bind::Int(u1)]);
+        }
+        let wheres = space_filters(q, ids, &mut binds);
         let (free, closed) = if q.date.is_some() {
             (
                 "s.desk_seats - (SELECT CAST(COALESCE(SUM(t.taken), 0) AS BIGINT) FROM \
                    (SELECT MAX(sl.taken) AS taken FROM coworking_slots sl \
-                    WHERE sl.desk_space_id = s.id AND sl.date = $1 AND sl.unit IN ($13, $14) \
+                    WHERE sl.desk_space_id = s.id AND sl.date = $1 AND sl.unit IN ($2, $3) \
                     GROUP BY sl.resource_id) t)",
                 "CASE WHEN EXISTS (SELECT 1 FROM coworking_closures c WHERE c.space_id = s.id AND c.date = $1) THEN 1 ELSE 0 END",
             )
@@ -635,31 +640,17 @@ impl Db {
             "SELECT s.id, s.name, s.address, s.lat, s.lon, s.nil_id, s.municipio, s.amenities, s.opening_hours, s.is_demo, \
                s.desk_price_cents, s.desk_seats, {free} AS free_seats, {closed} AS closed, \
                CASE WHEN EXISTS (SELECT 1 FROM coworking_offers f WHERE f.space_id = s.id AND {}) THEN 1 ELSE 0 END AS has_offer \
-             FROM coworking_spaces s \
-             WHERE ($2 = 0 OR s.municipio = $2) AND ($3 = 0 OR s.nil_id = $3) AND (s.amenities & $4) = $4 \
-               AND ($5 = 0 OR (s.lat BETWEEN $6 AND $7 AND s.lon BETWEEN $8 AND $9)) \
-               AND ($10 < 0 OR s.is_demo = $10) \
-               AND ($11 = '' OR $11 LIKE ('%,' || CAST(s.id AS TEXT) || ',%')) \
-               AND ($12 < 0 OR s.desk_price_cents <= $12) \
-             ORDER BY s.name, s.id",
-            OFFER_IN_FORCE.replace("$DATE", "$1")
+             FROM coworking_spaces s WHERE {} ORDER BY s.name, s.id",
+            OFFER_IN_FORCE.replace("$DATE", "$1"),
+            wheres.join(" AND ")
         );
-        let (la0, la1, lo0, lo1) = bbox.unwrap_or_default();
-        let mut query = sqlx::query(&sql)
-            .bind(rules::iso(day))
-            .bind(q.municipio.unwrap_or(0))
-            .bind(q.nil_id.unwrap_or(0))
-            .bind(q.amenities)
-            .bind(i64::from(bbox.is_some()))
-            .bind(la0)
-            .bind(la1)
-            .bind(lo0)
-            .bind(lo1)
-            .bind(q.only_demo.map(i64::from).unwrap_or(-1))
-            .bind(among)
-            .bind(q.max_price_cents.unwrap_or(-1));
-        if q.date.is_some() {
-            query = query.bind(u0).bind(u1);
+        let mut query = sqlx::query(&sql);
+        for b in binds {
+            query = match b {
+                Bind::Int(v) => query.bind(v),
+                Bind::Float(v) => query.bind(v),
+                Bind::Text(v) => query.bind(v),
+            };
         }
         let rows = query.fetch_all(self.reader()).await?;
         let period = q.period.unwrap_or(Period::FullDay);
@@ -1833,6 +1824,56 @@ async fn add_past_counters(tx: &mut Tx, rows: &[PastBooking]) -> Result<()> {
         q.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// The conditions on the space row for the filters `q` gives (and the ids of a travel-time
+/// search), numbering their values after those already in `binds`.
+fn space_filters(q: &SpaceSearch, ids: Option<&[i64]>, binds: &mut Vec<Bind>) -> Vec<String> {
+    let mut filter = |sql: &str, values: Vec<Bind>| {
+        let mut sql = sql.to_owned();
+        for (i, v) in values.into_iter().enumerate() {
+            sql = sql.replace(&format!("?{i}"), &format!("${}", binds.len() + 1));
+            binds.push(v);
+        }
+        sql
+    };
+    let mut wheres = vec![filter(
+        "(s.amenities & ?0) = ?0",
+        vec![Bind::Int(q.amenities)],
+    )];
+    if let Some(m) = q.municipio {
+        wheres.push(filter("s.municipio = ?0", vec![Bind::Int(m)]));
+    }
+    if let Some(n) = q.nil_id {
+        wheres.push(filter("s.nil_id = ?0", vec![Bind::Int(n)]));
+    }
+    if let Some((la0, la1, lo0, lo1)) = q.near.map(|(lat, lon, r)| bounding_box(lat, lon, r)) {
+        wheres.push(filter(
+            "s.lat BETWEEN ?0 AND ?1 AND s.lon BETWEEN ?2 AND ?3",
+            vec![
+                Bind::Float(la0),
+                Bind::Float(la1),
+                Bind::Float(lo0),
+                Bind::Float(lo1),
+            ],
+        ));
+    }
+    if let Some(demo) = q.only_demo {
+        wheres.push(filter("s.is_demo = ?0", vec![Bind::Int(i64::from(demo))]));
+    }
+    if let Some(ids) = ids {
+        // No list placeholder works on both backends, and ids written into the SQL
+        // would make a new statement on every search: one text parameter ",3,17,".
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        wheres.push(filter(
+            "?0 LIKE ('%,' || CAST(s.id AS TEXT) || ',%')",
+            vec![Bind::Text(format!(",{},", list.join(",")))],
+        ));
+    }
+    if let Some(max) = q.max_price_cents {
+        wheres.push(filter("s.desk_price_cents <= ?0", vec![Bind::Int(max)]));
+    }
+    wheres
 }
 
 /// Recomputes a space's desk seats and cheapest desk price from its resources, in the
