@@ -610,36 +610,33 @@ impl Db {
         q: &SpaceSearch,
         ids: Option<&[i64]>,
     ) -> Result<Vec<SpaceHit>> {
-        let day = q.date.unwrap_or_else(today);
-        let units = rules::units(q.period.unwrap_or(Period::FullDay), None);
-        let (u0, u1) = (units[0], *units.last().unwrap_or(&units[0]));
         // The statement names only the filters given, so each combination is prepared once
         // and its plan reused: with every filter always present as `($n = 0 OR ...)`,
         // PostgreSQL found a fresh plan for each search cheaper than the prepared one and
         // planned every search anew. For the same reason the filters that need a subquery
         // (free seats, a closure, an offer in force) are computed in the select list and
         // applied below. $1 is the date (today when none) and, when a date is asked, $2 and
-        // $3 the period's units.
-        let mut binds = vec![Bind::Text(rules::iso(day))];
+        // $3 the period's units, for the two columns only such a search selects.
+        let period = q.period.unwrap_or(Period::FullDay);
+        let mut binds = vec![Bind::Text(rules::iso(q.date.unwrap_or_else(today)))];
+        let mut on_date = "";
         if q.date.is_some() {
+            let units = rules::units(period, None);
+            let (u0, u1) = (units[0], *units.last().unwrap_or(&units[0]));
             binds.extend([Bind::Int(u0), Bind::Int(u1)]);
+            on_date = ", s.desk_seats - (SELECT CAST(COALESCE(SUM(t.taken), 0) AS BIGINT) FROM \
+                 (SELECT MAX(sl.taken) AS taken FROM coworking_slots sl \
+                  WHERE sl.desk_space_id = s.id AND sl.date = $1 AND sl.unit IN ($2, $3) \
+                  GROUP BY sl.resource_id) t) AS free_seats, \
+               CASE WHEN EXISTS (SELECT 1 FROM coworking_closures c WHERE c.space_id = s.id AND c.date = $1) \
+                 THEN 1 ELSE 0 END AS closed";
         }
         let wheres = space_filters(q, ids, &mut binds);
-        let (free, closed) = if q.date.is_some() {
-            (
-                "s.desk_seats - (SELECT CAST(COALESCE(SUM(t.taken), 0) AS BIGINT) FROM \
-                   (SELECT MAX(sl.taken) AS taken FROM coworking_slots sl \
-                    WHERE sl.desk_space_id = s.id AND sl.date = $1 AND sl.unit IN ($2, $3) \
-                    GROUP BY sl.resource_id) t)",
-                "CASE WHEN EXISTS (SELECT 1 FROM coworking_closures c WHERE c.space_id = s.id AND c.date = $1) THEN 1 ELSE 0 END",
-            )
-        } else {
-            ("s.desk_seats", "0")
-        };
         let sql = format!(
             "SELECT s.id, s.name, s.address, s.lat, s.lon, s.nil_id, s.municipio, s.amenities, s.opening_hours, s.is_demo, \
-               s.desk_price_cents, s.desk_seats, {free} AS free_seats, {closed} AS closed, \
+               s.desk_price_cents, s.desk_seats, \
                CASE WHEN EXISTS (SELECT 1 FROM coworking_offers f WHERE f.space_id = s.id AND {}) THEN 1 ELSE 0 END AS has_offer \
+               {on_date} \
              FROM coworking_spaces s WHERE {} ORDER BY s.name, s.id",
             OFFER_IN_FORCE.replace("$DATE", "$1"),
             wheres.join(" AND ")
@@ -653,7 +650,6 @@ impl Db {
             };
         }
         let rows = query.fetch_all(self.reader()).await?;
-        let period = q.period.unwrap_or(Period::FullDay);
         let mut hits = Vec::with_capacity(rows.len());
         for r in &rows {
             let hit = SpaceHit {
